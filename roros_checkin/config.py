@@ -1,0 +1,101 @@
+"""Configuration: defaults in code, then instance/config.py, then ROROS_* environment variables."""
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENV_PREFIX = "ROROS_"
+
+
+class Defaults:
+    """Every setting the application reads, with its default."""
+
+    # Where the deployment's database lives; relative paths are inside instance/.
+    DATABASE = "checkin.sqlite3"
+    # Base of every printed URL (QR posters, `venues list`). Never taken from a request.
+    PUBLIC_URL = "http://127.0.0.1:8080"
+    SECRET_KEY: str | None = None
+    TIMEZONE = "Europe/Oslo"
+    RETENTION_DAYS = 14
+    AUDIT_RETENTION_DAYS = 365
+    DEFAULT_STAY_MINUTES = 180
+    MIN_OVERLAP_MINUTES = 15
+    # How far in the future a visit time may lie, for a phone whose clock runs fast.
+    CLOCK_SKEW_MINUTES = 5
+    # Consent text version stored with each visit; raise it when the consent wording changes.
+    CONSENT_VERSION = "2026-11-1"
+    RATELIMIT_ENABLED = True
+    TWO_FACTOR_ENABLED = True
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 10
+    # Address of the reverse proxy whose X-Forwarded-* headers are trusted (waitress trusted_proxy).
+    TRUSTED_PROXY = ""
+    LANGUAGES = ["nb", "en"]
+    BABEL_DEFAULT_LOCALE = "nb"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"
+    # A check-in form is a few hundred bytes; anything near this limit is not a guest.
+    MAX_CONTENT_LENGTH = 64 * 1024
+    MAX_FORM_PARTS = 50
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Flask-WTF: a form left open this long gets a fresh token (what was typed is kept).
+    WTF_CSRF_TIME_LIMIT = 3600
+    TEMPLATES_AUTO_RELOAD = False
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    """Turn an environment string into the type of the setting's default."""
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"{ENV_PREFIX}{name} must be true or false, not {raw!r}")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill app.config from the defaults, instance/config.py, the environment and test_config."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for key, raw in os.environ.items():
+        if key.startswith(ENV_PREFIX):
+            name = key[len(ENV_PREFIX):]
+            app.config[name] = _coerce(name, raw, app.config.get(name, ""))
+    if test_config:
+        app.config.update(test_config)
+    app.config.setdefault("CLOCK", time.time)
+    database = Path(app.config["DATABASE"])
+    if not database.is_absolute():
+        database = Path(app.instance_path) / database
+    app.config["DATABASE"] = str(database)
+    app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def instance_secret_key(instance: Path) -> str:
+    """Read the deployment's generated secret key, creating it (mode 0600) on first use."""
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) < 32:
+            raise RuntimeError(f"{path} holds no usable secret key; delete it to generate a new one")
+        return key
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,111 @@
+"""The SQLite connection (one per app context), its PRAGMAs, and the numbered migrations."""
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask, current_app, g
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 5000
+
+# Set on every connection: these defaults differ between SQLite builds.
+PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    # An acknowledged check-in must survive power loss, not only a process crash.
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    # Purged rows are overwritten with zeros, not left in free pages.
+    "PRAGMA secure_delete = ON",
+    # Keep the WAL from staying gigabytes large after a big purge.
+    "PRAGMA journal_size_limit = 67108864",
+)
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """Open a connection with the project's PRAGMAs; the file is created 0600 if new."""
+    database = Path(path)
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not database.exists():
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    # isolation_level=None: no implicit DEFERRED transactions; writes say BEGIN IMMEDIATE.
+    conn = sqlite3.connect(database, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                           check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    return conn
+
+
+def get_db() -> sqlite3.Connection:
+    """The connection of the current app context."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    conn = g.pop("db", None)
+    if conn is not None:
+        conn.close()
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT: take the write lock up front, so a busy database waits, not fails."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def migration_files() -> list[tuple[int, Path]]:
+    """The numbered migrations, in order; numbers must run 1, 2, 3 … without gaps."""
+    found = []
+    for path in MIGRATIONS.glob("*.sql"):
+        match = re.fullmatch(r"(\d{4})_[a-z0-9_]+\.sql", path.name)
+        if not match:
+            raise RuntimeError(f"migration file name not understood: {path.name}")
+        found.append((int(match.group(1)), path))
+    found.sort()
+    if [number for number, _ in found] != list(range(1, len(found) + 1)):
+        raise RuntimeError("migrations must be numbered 0001, 0002, … without gaps")
+    return found
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def upgrade(conn: sqlite3.Connection) -> list[int]:
+    """Apply the pending migrations in order, each in its own transaction; return their numbers."""
+    applied = []
+    for number, path in migration_files():
+        if number <= schema_version(conn):
+            continue
+        script = path.read_text(encoding="utf-8")
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        applied.append(number)
+    return applied
+
+
+def latest_version() -> int:
+    files = migration_files()
+    return files[-1][0] if files else 0
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_db)

@@ -1,0 +1,157 @@
+"""Every SQL statement of the application, as named functions.
+
+Parameterised SQL only. Functions that write expect the caller to hold a write
+transaction (db.write_transaction) unless their docstring says they open one.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+
+# --- venues -----------------------------------------------------------------
+
+def venue_by_slug(conn: sqlite3.Connection, slug: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT id, slug, name, address, active, created_at FROM venues WHERE slug = ?", (slug,)
+    ).fetchone()
+
+
+def list_venues(conn: sqlite3.Connection, active_only: bool = False) -> list[sqlite3.Row]:
+    sql = "SELECT id, slug, name, address, active, created_at FROM venues"
+    if active_only:
+        sql += " WHERE active = 1"
+    return conn.execute(sql + " ORDER BY name COLLATE NOCASE, slug").fetchall()
+
+
+def insert_venue(conn: sqlite3.Connection, slug: str, name: str, address: str, now: int) -> int:
+    cur = conn.execute(
+        "INSERT INTO venues (slug, name, address, active, created_at) VALUES (?, ?, ?, 1, ?)",
+        (slug, name, address, now),
+    )
+    return cur.lastrowid
+
+
+def set_venue_active(conn: sqlite3.Connection, slug: str | None, active: bool) -> int:
+    """Open or close one venue (slug) or all venues (slug None); return how many changed."""
+    if slug is None:
+        cur = conn.execute("UPDATE venues SET active = ? WHERE active != ?", (int(active), int(active)))
+    else:
+        cur = conn.execute("UPDATE venues SET active = ? WHERE slug = ?", (int(active), slug))
+    return cur.rowcount
+
+
+# --- visits -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewVisit:
+    venue_id: int
+    name: str
+    phone: str
+    party_size: int
+    area: str | None
+    arrived_at: int
+    registered_at: int
+    source: str
+    idempotency_key: str
+    receipt_hash: str | None
+    consent_version: str | None
+
+
+def insert_visit(conn: sqlite3.Connection, visit: NewVisit) -> bool:
+    """Store a visit; False when its idempotency key is already stored (a re-sent form)."""
+    cur = conn.execute(
+        "INSERT INTO visits (venue_id, name, phone, party_size, area, arrived_at, registered_at,"
+        " source, idempotency_key, receipt_hash, consent_version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (idempotency_key) DO NOTHING",
+        (visit.venue_id, visit.name, visit.phone, visit.party_size, visit.area, visit.arrived_at,
+         visit.registered_at, visit.source, visit.idempotency_key, visit.receipt_hash,
+         visit.consent_version),
+    )
+    return cur.rowcount == 1
+
+
+def visit_venue_by_idempotency_key(conn: sqlite3.Connection, key: str) -> int | None:
+    row = conn.execute("SELECT venue_id FROM visits WHERE idempotency_key = ?", (key,)).fetchone()
+    return None if row is None else row[0]
+
+
+def receipt(conn: sqlite3.Connection, receipt_hash: str, not_before: int) -> sqlite3.Row | None:
+    """What a guest's receipt shows: venue, times, party size. Never name or phone."""
+    return conn.execute(
+        "SELECT visits.id, visits.arrived_at, visits.left_at, visits.party_size, visits.area,"
+        " visits.source, venues.name AS venue_name, venues.slug AS venue_slug"
+        " FROM visits JOIN venues ON venues.id = visits.venue_id"
+        " WHERE visits.receipt_hash = ? AND visits.arrived_at > ?",
+        (receipt_hash, not_before),
+    ).fetchone()
+
+
+def record_check_out(conn: sqlite3.Connection, visit_id: int, now: int) -> bool:
+    """Set left_at once; a second check-out changes nothing."""
+    cur = conn.execute(
+        "UPDATE visits SET left_at = max(?, arrived_at) WHERE id = ? AND left_at IS NULL",
+        (now, visit_id),
+    )
+    return cur.rowcount == 1
+
+
+# --- staff ------------------------------------------------------------------
+
+def insert_staff(conn: sqlite3.Connection, username: str, password_hash: str, role: str,
+                 totp_secret: str | None, now: int) -> int:
+    cur = conn.execute(
+        "INSERT INTO staff (username, password_hash, role, active, totp_secret, created_at)"
+        " VALUES (?, ?, ?, 1, ?, ?)",
+        (username, password_hash, role, totp_secret, now),
+    )
+    return cur.lastrowid
+
+
+def staff_by_username(conn: sqlite3.Connection, username: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT id, username, password_hash, role, active, totp_secret, totp_last_step, created_at"
+        " FROM staff WHERE username = ?",
+        (username,),
+    ).fetchone()
+
+
+def list_staff(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT id, username, role, active, created_at FROM staff ORDER BY username"
+    ).fetchall()
+
+
+def insert_staff_session(conn: sqlite3.Connection, token_hash: str, staff_id: int, now: int,
+                         verified: bool) -> None:
+    conn.execute(
+        "INSERT INTO staff_sessions (token_hash, staff_id, created_at, last_seen_at, verified)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (token_hash, staff_id, now, now, int(verified)),
+    )
+
+
+def staff_session(conn: sqlite3.Connection, token_hash: str) -> sqlite3.Row | None:
+    """The session with its staff member, whatever its age; the caller checks the timeouts."""
+    return conn.execute(
+        "SELECT staff_sessions.token_hash, staff_sessions.created_at, staff_sessions.last_seen_at,"
+        " staff_sessions.verified, staff.id AS staff_id, staff.username, staff.role, staff.active"
+        " FROM staff_sessions JOIN staff ON staff.id = staff_sessions.staff_id"
+        " WHERE staff_sessions.token_hash = ?",
+        (token_hash,),
+    ).fetchone()
+
+
+def touch_staff_session(conn: sqlite3.Connection, token_hash: str, now: int) -> None:
+    conn.execute("UPDATE staff_sessions SET last_seen_at = ? WHERE token_hash = ?", (now, token_hash))
+
+
+def delete_staff_session(conn: sqlite3.Connection, token_hash: str) -> None:
+    conn.execute("DELETE FROM staff_sessions WHERE token_hash = ?", (token_hash,))
+
+
+# --- health -----------------------------------------------------------------
+
+def ping(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT count(*) FROM venues").fetchone() is not None
