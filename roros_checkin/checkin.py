@@ -1,0 +1,126 @@
+"""The guests' blueprint: start page, check-in form, receipt, check-out, kiosk, privacy."""
+from __future__ import annotations
+
+import sqlite3
+
+from flask import (Blueprint, Response, abort, current_app, make_response, redirect, render_template,
+                   request, url_for)
+
+from . import i18n, queries, times, visits
+from .db import get_db
+from .forms import IDEMPOTENCY_KEY, CheckinForm
+
+bp = Blueprint("checkin", __name__)
+
+
+def _venue_or_404(slug: str) -> sqlite3.Row:
+    venue = queries.venue_by_slug(get_db(), slug) if len(slug) <= 64 else None
+    if venue is None:
+        abort(404)
+    return venue
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("checkin/index.html", venues=queries.list_venues(get_db(), active_only=True))
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    return render_template("checkin/privacy.html")
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    queries.ping(get_db())
+    return Response("ok\n", mimetype="text/plain")
+
+
+@bp.get("/lang/<code>")
+def choose_language(code: str) -> Response:
+    """The visible language switch: remember the choice in a cookie and go back."""
+    target = request.args.get("next", "/")
+    # Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks.
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
+        target = "/"
+    response = redirect(target, 303)
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(i18n.COOKIE, code, max_age=i18n.COOKIE_MAX_AGE, samesite="Lax",
+                            httponly=True, secure=request.is_secure)
+    return response
+
+
+def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[str, int] | str:
+    """GET shows the form; POST validates, stores and redirects (303), or re-renders with 400."""
+    venue = _venue_or_404(slug)
+    if not venue["active"]:
+        status = 409 if request.method == "POST" else 200
+        return render_template("checkin/closed.html", venue=venue), status
+    form = CheckinForm()
+    if request.method == "GET":
+        form.area.data = (request.args.get("area") or "")[:40]
+        return render_template(template, venue=venue, form=form, expired=False)
+
+    conn = get_db()
+    key = form.idempotency_key.data or ""
+    if IDEMPOTENCY_KEY.fullmatch(key) and queries.visit_venue_by_idempotency_key(conn, key) == venue["id"]:
+        # A re-sent form (double tap, retry, back and resend): show the first one's receipt.
+        return _after_checkin(venue, source, visits.receipt_token(key))
+    if form.duplicated_fields():
+        abort(400)
+    if form.validate():
+        token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now())
+        return _after_checkin(venue, source, token)
+    # A form left open past the CSRF token's lifetime: the re-rendered form carries a fresh
+    # token and keeps what was typed, with a note instead of an error page.
+    expired = "csrf_token" in form.errors
+    return render_template(template, venue=venue, form=form, expired=expired), 400
+
+
+def _after_checkin(venue: sqlite3.Row, source: str, token: str) -> Response:
+    if source == "kiosk":
+        return redirect(url_for("checkin.kiosk_done", slug=venue["slug"]), 303)
+    return redirect(url_for("checkin.receipt", token=token), 303)
+
+
+@bp.route("/v/<slug>", methods=["GET", "POST"])
+def venue_form(slug: str) -> Response | tuple[str, int] | str:
+    return _handle_checkin(slug, "qr", "checkin/form.html")
+
+
+@bp.route("/kiosk/<slug>", methods=["GET", "POST"])
+def kiosk(slug: str) -> Response | tuple[str, int] | str:
+    response = make_response(_handle_checkin(slug, "kiosk", "checkin/kiosk.html"))
+    return _no_store(response)
+
+
+@bp.get("/kiosk/<slug>/ok")
+def kiosk_done(slug: str) -> Response:
+    venue = _venue_or_404(slug)
+    return _no_store(make_response(render_template("checkin/kiosk_done.html", venue=venue,
+                                                   now=times.now())))
+
+
+@bp.get("/r/<token>")
+def receipt(token: str) -> Response:
+    visit = visits.find_receipt(get_db(), token, times.now()) if len(token) <= 64 else None
+    if visit is None:
+        abort(404)
+    checked_out = request.args.get("checked_out") == "1"
+    return _no_store(make_response(render_template("checkin/receipt.html", visit=visit, token=token,
+                                                   checked_out=checked_out)))
+
+
+@bp.post("/r/<token>/checkout")
+def check_out(token: str) -> Response:
+    conn = get_db()
+    visit = visits.find_receipt(conn, token, times.now()) if len(token) <= 64 else None
+    if visit is None:
+        abort(404)
+    visits.check_out(conn, visit["id"], times.now())
+    return redirect(url_for("checkin.receipt", token=token, checked_out=1), 303)

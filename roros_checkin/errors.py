@@ -1,0 +1,57 @@
+"""Error pages in the guest's language: never a traceback, SQL or path."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+PAGES = {
+    400: (_l("Something was wrong with the request"),
+          _l("The page could not use what was sent. Go back, reload the page and try again.")),
+    403: (_l("Not allowed"), _l("You do not have access to this page.")),
+    404: (_l("Page not found"),
+          _l("We could not find this page. Check the address, or scan the code on the poster again.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    409: (_l("Registration is closed"), _l("This place does not take registrations right now.")),
+    413: (_l("Too much data"), _l("What was sent is far larger than a check-in. Shorten it and try again.")),
+    429: (_l("Too many registrations"),
+          _l("Many registrations came from here in a short time. Wait a minute and try again.")),
+    500: (_l("Something went wrong"), _l("An error on our side stopped this. Try again in a moment.")),
+    503: (_l("The registration was not saved"),
+          _l("We could not store anything just now. Nothing was saved: try again in a minute.")),
+}
+
+
+def render_error(code: int):
+    title, message = PAGES.get(code, PAGES[500])
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def handle_http_exception(error: HTTPException):
+    code = error.code or 500
+    response = error.get_response()
+    body, status = render_error(code if code in PAGES else 500)
+    response.set_data(body)
+    response.status_code = status if code in PAGES else code
+    response.mimetype = "text/html"
+    return response
+
+
+def handle_csrf_error(_error: CSRFError):
+    return render_error(400)
+
+
+def handle_unexpected(error: InternalServerError):
+    # The original exception goes to the log with its traceback; the guest sees a plain page.
+    return render_error(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(InternalServerError, handle_unexpected)

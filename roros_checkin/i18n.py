@@ -1,0 +1,64 @@
+"""Languages: Flask-Babel with gettext catalogs, bokmål by default, chosen by cookie or browser."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, request
+from flask_babel import Babel, get_locale
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+# Names shown in the language switch, each in its own language.
+LANGUAGE_NAMES = {
+    "nb": "Norsk bokmål",
+    "nn": "Norsk nynorsk",
+    "en": "English",
+    "de": "Deutsch",
+    "sv": "Svenska",
+}
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    """The guest's choice (cookie), else the browser's best match, else bokmål."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(COOKIE)
+    if chosen in languages:
+        return chosen
+    for tag, _quality in request.accept_languages:  # best first
+        primary = tag.replace("_", "-").split("-")[0].lower()
+        # Browsers say "no", "no-NO" or "nb-NO" for Norwegian bokmål.
+        primary = {"no": "nb"}.get(primary, primary)
+        if primary in languages:
+            return primary
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def compile_catalogs(directory: Path = TRANSLATIONS) -> None:
+    """Build each .mo from its .po when the .po is newer, so the catalogs in git are the only source."""
+    for po_path in directory.glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle)
+        tmp_path = mo_path.with_suffix(f".mo.{os.getpid()}")
+        with tmp_path.open("wb") as handle:
+            write_mo(handle, catalog)
+        os.replace(tmp_path, mo_path)
+
+
+def init_app(app: Flask) -> None:
+    compile_catalogs()
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(TRANSLATIONS))
+
+
+def current_locale() -> str:
+    """The language of this response, e.g. "nb", for <html lang>."""
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])

@@ -1,0 +1,67 @@
+"""Recording a guest's visit, its receipt and its check-out."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import sqlite3
+from typing import Any
+
+from flask import current_app
+
+from . import queries
+from .db import write_transaction
+
+SOURCES = ("qr", "kiosk", "retro", "paper")
+
+
+def receipt_token(idempotency_key: str) -> str:
+    """The receipt URL's token: unguessable, and the same for a re-sent form."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, b"receipt:" + idempotency_key.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def receipt_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str, Any],
+                 idempotency_key: str, source: str, now: int) -> str:
+    """Store a visit (committed before this returns) and give its receipt token.
+
+    A visit with a time given afterwards is stored with source "retro" and that time.
+    Storing the same idempotency key again stores nothing and gives the same token.
+    """
+    arrived_at = now
+    if cleaned.get("visited_at") is not None:
+        arrived_at = min(cleaned["visited_at"], now)
+        source = "retro"
+    token = receipt_token(idempotency_key)
+    visit = queries.NewVisit(
+        venue_id=venue["id"],
+        name=cleaned["name"],
+        phone=cleaned["phone"],
+        party_size=cleaned["party_size"],
+        area=cleaned["area"],
+        arrived_at=arrived_at,
+        registered_at=now,
+        source=source,
+        idempotency_key=idempotency_key,
+        receipt_hash=receipt_hash(token),
+        consent_version=current_app.config["CONSENT_VERSION"],
+    )
+    with write_transaction(conn):
+        queries.insert_visit(conn, visit)
+    return token
+
+
+def find_receipt(conn: sqlite3.Connection, token: str, now: int) -> sqlite3.Row | None:
+    """The visit behind a receipt token, unless it is past the retention."""
+    not_before = now - current_app.config["RETENTION_DAYS"] * 86400
+    return queries.receipt(conn, receipt_hash(token), not_before)
+
+
+def check_out(conn: sqlite3.Connection, visit_id: int, now: int) -> bool:
+    with write_transaction(conn):
+        return queries.record_check_out(conn, visit_id, now)
