@@ -1,0 +1,154 @@
+"""Commands for municipal IT: `flask db`, `flask venues`, `flask staff`."""
+from __future__ import annotations
+
+import re
+import sqlite3
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from . import queries, times
+from .db import get_db, schema_version, upgrade, write_transaction
+
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+PASSWORD_MIN, PASSWORD_MAX = 12, 128
+
+db_cli = AppGroup("db", help="Create and upgrade the database.")
+venues_cli = AppGroup("venues", help="Add, list, open and close venues.")
+staff_cli = AppGroup("staff", help="Manage the tracing team's accounts.")
+
+
+def venue_url(slug: str) -> str:
+    return f"{current_app.config['PUBLIC_URL']}/v/{slug}"
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations to the database."""
+    conn = get_db()
+    applied = upgrade(conn)
+    click.echo(f"Database {current_app.config['DATABASE']} is at schema version {schema_version(conn)}"
+               + (f" (applied {', '.join(map(str, applied))})." if applied else " (nothing to apply)."))
+
+
+def check_venue_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 120:
+        raise click.ClickException("the venue name must be 1 to 120 characters")
+    return name
+
+
+def add_venue(slug: str, name: str, address: str) -> None:
+    """Add a venue; a ClickException explains a refused slug or name."""
+    if not SLUG.fullmatch(slug):
+        raise click.ClickException(
+            f"slug {slug!r} refused: use 1-64 lower-case letters a-z, digits and inner hyphens")
+    name = check_venue_name(name)
+    address = " ".join(address.split())
+    if len(address) > 200:
+        raise click.ClickException("the address must be at most 200 characters")
+    conn = get_db()
+    upgrade(conn)
+    try:
+        with write_transaction(conn):
+            queries.insert_venue(conn, slug, name, address, times.now())
+    except sqlite3.IntegrityError:
+        raise click.ClickException(f"a venue with slug {slug!r} already exists") from None
+
+
+@venues_cli.command("add")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--address", default="", help="Street address, shown to the tracing team.")
+def venues_add(slug: str, name: str, address: str) -> None:
+    """Add a venue. SLUG is the short name in its URL, e.g. kaffestuggu."""
+    add_venue(slug, name, address)
+    click.echo(f"Added {slug}: {venue_url(slug)}")
+
+
+@venues_cli.command("list")
+def venues_list() -> None:
+    """List venues with their check-in URLs."""
+    conn = get_db()
+    upgrade(conn)
+    for venue in queries.list_venues(conn):
+        state = "open" if venue["active"] else "closed"
+        click.echo(f"{venue['slug']}\t{state}\t{venue['name']}\t{venue_url(venue['slug'])}")
+
+
+def _set_active(slug: str | None, every: bool, active: bool) -> None:
+    if bool(slug) == every:
+        raise click.ClickException("give either one SLUG or --all")
+    conn = get_db()
+    upgrade(conn)
+    with write_transaction(conn):
+        changed = queries.set_venue_active(conn, None if every else slug, active)
+    if not every and changed == 0 and queries.venue_by_slug(conn, slug) is None:
+        raise click.ClickException(f"no venue with slug {slug!r}")
+    word = "Opened" if active else "Closed"
+    click.echo(f"{word} {'all venues' if every else slug} ({changed} changed).")
+
+
+@venues_cli.command("deactivate")
+@click.argument("slug", required=False)
+@click.option("--all", "every", is_flag=True, help="Close registration at every venue (standby).")
+def venues_deactivate(slug: str | None, every: bool) -> None:
+    """Stop registrations at a venue, or everywhere with --all; posters can stay up."""
+    _set_active(slug, every, False)
+
+
+@venues_cli.command("activate")
+@click.argument("slug", required=False)
+@click.option("--all", "every", is_flag=True, help="Open registration at every venue.")
+def venues_activate(slug: str | None, every: bool) -> None:
+    """Resume registrations at a venue, or everywhere with --all."""
+    _set_active(slug, every, True)
+
+
+def read_new_password(from_stdin: bool) -> str:
+    """A new password from stdin or a hidden prompt, checked against the password rules."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise click.ClickException(f"the password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+    return password
+
+
+@staff_cli.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["tracer", "admin"]), default="tracer", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def staff_add(username: str, role: str, password_stdin: bool) -> None:
+    """Add a tracing-team account (the password is prompted, or read from stdin)."""
+    from .tracing.auth import hash_password
+
+    if not re.fullmatch(r"[A-Za-z0-9._-]{2,64}", username):
+        raise click.ClickException("the username must be 2-64 letters a-z, digits, . _ or -")
+    password = read_new_password(password_stdin)
+    conn = get_db()
+    upgrade(conn)
+    try:
+        with write_transaction(conn):
+            queries.insert_staff(conn, username, hash_password(password), role, None, times.now())
+    except sqlite3.IntegrityError:
+        raise click.ClickException(f"an account named {username!r} already exists") from None
+    click.echo(f"Added {role} {username}. Log in at {current_app.config['PUBLIC_URL']}/tracing/login")
+
+
+@staff_cli.command("list")
+def staff_list() -> None:
+    """List the tracing-team accounts."""
+    conn = get_db()
+    upgrade(conn)
+    for staff in queries.list_staff(conn):
+        state = "active" if staff["active"] else "disabled"
+        click.echo(f"{staff['username']}\t{staff['role']}\t{state}")
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, venues_cli, staff_cli):
+        app.cli.add_command(group)
