@@ -45,4 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import errors
     errors.init_app(app)
+
+    # Operations: background purge and the like are started by app.py, not here.
+
+    # Security: headers, host checks and rate limits hook in here.
+
     return app

@@ -149,6 +149,12 @@ def staff_list() -> None:
         click.echo(f"{staff['username']}\t{staff['role']}\t{state}")
 
 
+# --- operations: QR posters, venue import, purge, backup, check-deploy --------------------
+
+
+# --- security: staff disable and passwd, two-factor enrolment ----------------------------
+
+
 def init_app(app: Flask) -> None:
     for group in (db_cli, venues_cli, staff_cli):
         app.cli.add_command(group)

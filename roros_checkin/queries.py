@@ -155,3 +155,12 @@ def delete_staff_session(conn: sqlite3.Connection, token_hash: str) -> None:
 
 def ping(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT count(*) FROM venues").fetchone() is not None
+
+
+# --- tracing: case search, venue search, exports, paper lists, audit, activity -----------
+
+
+# --- operations: purge, backups, maintenance runs ----------------------------------------
+
+
+# --- security: login throttling, staff accounts and sessions -----------------------------
