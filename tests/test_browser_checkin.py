@@ -99,6 +99,18 @@ def test_kiosk_confirms_then_shows_an_empty_form_and_keeps_nothing(page, live_se
     assert kept == [0, 0]
 
 
+def test_kiosk_next_guest_starts_in_the_tablets_language(page, live_server):
+    page.goto(f"/kiosk/{DEMO}")
+    page.get_by_role("link", name="Svenska").tap()
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    fill_guest(page)
+    submit(page)
+    expect(page.get_by_role("status")).to_contain_text("Du är registrerad")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Nästa gäst").tap()
+    expect(page.locator("html")).to_have_attribute("lang", "nb")
+
+
 def test_kiosk_back_button_does_not_show_the_previous_guest(page, live_server):
     page.goto(f"/kiosk/{DEMO}")
     fill_guest(page)
