@@ -48,16 +48,3 @@ def test_nynorsk_receipt_and_errors(client, venue):
     location = post_checkin(client).headers["Location"]
     assert "Du er registrert" in client.get(location).get_data(as_text=True)
     assert "Kven som er ansvarleg" in client.get("/privacy").get_data(as_text=True)
-
-
-def test_remember_me_choice_is_never_a_form_field(client, venue):
-    html = client.get("/v/kaffestuggu").get_data(as_text=True)
-    checkbox = html[html.index('id="remember-me"') - 30:html.index('id="remember-me"') + 80]
-    assert "name=" not in checkbox
-    assert 'src="/static/remember.js"' in html
-
-
-def test_kiosk_offers_no_remember_me_and_loads_no_script(client, venue):
-    html = client.get("/kiosk/kaffestuggu").get_data(as_text=True)
-    assert "remember-me" not in html and "<script" not in html
-    assert 'autocomplete="off"' in html
