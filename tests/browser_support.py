@@ -5,6 +5,7 @@ pytest-playwright fixture overrides below apply to those modules only.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import time
@@ -31,12 +32,19 @@ WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
 DEMO = "demo-kafe"
 OTHER = "kaffestuggu"
 CLOSED = "vinterstengt"
-STAFF_USER = "tracer"
 STAFF_PASSWORD = "correct horse battery staple"
 GUEST_NAME = "Kari Nordmann"
 GUEST_PHONE = "912 34 567"
 
 _axe = Axe()
+_staff_numbers = itertools.count(1)
+
+
+@dataclass
+class StaffAccount:
+    username: str
+    password: str
+    totp_secret: str
 
 
 @dataclass
@@ -45,7 +53,18 @@ class LiveServer:
 
     base: str
     database: Path
-    totp_secret: str
+
+    def add_staff(self) -> StaffAccount:
+        """A fresh tracing-team account: its own one-time-code seed, so no code is ever replayed."""
+        account = StaffAccount(f"tracer{next(_staff_numbers)}", STAFF_PASSWORD, pyotp.random_base32())
+        conn = db.connect(str(self.database))
+        try:
+            with write_transaction(conn):
+                queries.insert_staff(conn, account.username, auth.hash_password(account.password), "tracer",
+                                     account.totp_secret, int(time.time()))
+        finally:
+            conn.close()
+        return account
 
     def visits(self) -> list[sqlite3.Row]:
         with sqlite3.connect(self.database) as conn:
@@ -55,11 +74,10 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> LiveServer:
-    """`python app.py --demo` served by waitress, with a second venue, a closed one and a staff account."""
+    """`python app.py --demo` served by waitress, with a second venue and a closed one."""
     directory = tmp_path_factory.mktemp("browser-server")
     # Many check-ins from one address in a few seconds: the public form's rate limit would stop them.
     server = Server(directory, "--demo", env={"ROROS_RATELIMIT_ENABLED": "false"}).start()
-    secret = pyotp.random_base32()
     conn = db.connect(str(server.database))
     try:
         now = int(time.time())
@@ -67,10 +85,9 @@ def live_server(tmp_path_factory) -> LiveServer:
             queries.insert_venue(conn, OTHER, "Kaffestuggu", "Bergmannsgata 18", now)
             queries.insert_venue(conn, CLOSED, "Vinterstengt Bar", "Kjerkgata 9", now)
             queries.set_venue_active(conn, CLOSED, False)
-            queries.insert_staff(conn, STAFF_USER, auth.hash_password(STAFF_PASSWORD), "tracer", secret, now)
     finally:
         conn.close()
-    yield LiveServer(server.base, server.database, secret)
+    yield LiveServer(server.base, server.database)
     server.stop()
 
 

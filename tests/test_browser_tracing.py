@@ -5,7 +5,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import (STAFF_PASSWORD, STAFF_USER, assert_accessible, browser_context_args,  # noqa: F401
+from browser_support import (assert_accessible, browser_context_args,  # noqa: F401
                              browser_type_launch_args, live_server)
 
 pytestmark = pytest.mark.browser
@@ -13,13 +13,14 @@ pytestmark = pytest.mark.browser
 
 def log_in(page, live_server) -> None:
     """Username and password, and the one-time code when the page asks for one."""
+    staff = live_server.add_staff()
     page.goto("/tracing/")
     expect(page).to_have_url(f"{live_server.base}/tracing/login?next=/tracing/")
-    page.get_by_label("Brukernavn").fill(STAFF_USER)
-    page.get_by_label("Passord").fill(STAFF_PASSWORD)
+    page.get_by_label("Brukernavn").fill(staff.username)
+    page.get_by_label("Passord").fill(staff.password)
     code = page.locator("#code")
     if code.count():
-        code.fill(pyotp.TOTP(live_server.totp_secret).now())
+        code.fill(pyotp.TOTP(staff.totp_secret).now())
     with page.expect_navigation():
         page.get_by_role("button", name="Logg inn").tap()
 
@@ -36,8 +37,9 @@ def test_staff_log_in_and_out(page, live_server):
 
 
 def test_wrong_password_is_refused(page, live_server):
+    staff = live_server.add_staff()
     page.goto("/tracing/login")
-    page.get_by_label("Brukernavn").fill(STAFF_USER)
+    page.get_by_label("Brukernavn").fill(staff.username)
     page.get_by_label("Passord").fill("not the password")
     with page.expect_navigation():
         page.get_by_role("button", name="Logg inn").tap()
