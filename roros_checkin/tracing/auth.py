@@ -27,8 +27,10 @@ COOKIE = "roros_staff"
 # Over HTTPS the cookie is Secure and __Host- prefixed: no subdomain or plain-http page can set it.
 SECURE_COOKIE = "__Host-roros_staff"
 USERNAME_MAX = 64
-# Compared against when the username is unknown, so both cases cost the same.
-_DUMMY_HASH: str | None = None
+# Checked when the username is unknown, so both cases cost one scrypt at the same parameters.
+# The hash of a random string nobody kept: it matches no password.
+DUMMY_HASH = ("scrypt:131072:8:1$2xg0P075hNzhjkuc$ac5882563779ff48d444cec53590c310717c35b0ba002bb7a7c20c673"
+              "f4f71277b64412f0bd0119b0c9eb02c07c074ff8519d41cebbd63e586be15accb1836f6")
 
 
 def hash_password(password: str) -> str:
@@ -110,12 +112,9 @@ def _safe_next(target: str | None) -> str:
 
 def _check_password(conn: sqlite3.Connection, username: str, password: str) -> sqlite3.Row | None:
     """The active account with this password, or None; always one scrypt check, whatever the case."""
-    global _DUMMY_HASH
     staff = queries.staff_by_username(conn, username) if 0 < len(username) <= USERNAME_MAX else None
     if staff is None or len(password) > passwords.PASSWORD_MAX:
-        if _DUMMY_HASH is None:
-            _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
-        check_password_hash(_DUMMY_HASH, password[:passwords.PASSWORD_MAX])
+        check_password_hash(DUMMY_HASH, password[:passwords.PASSWORD_MAX])
         return None
     if not check_password_hash(staff["password_hash"], password) or not staff["active"]:
         return None
