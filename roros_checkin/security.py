@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
+from werkzeug.exceptions import SecurityError
 
 # No inline script anywhere; the kiosk's return to the form is a <meta refresh>, which CSP allows.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -12,7 +13,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; object-src 'n
 HSTS = "max-age=63072000; includeSubDomains"
 # Names a request may carry in Host besides PUBLIC_URL's: the server itself, for the demo,
 # health checks from the machine and the waitress tests. The proxy forwards the public name.
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+# (Werkzeug's host check cannot match an IPv6 literal; the server listens on 127.0.0.1.)
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -43,7 +45,24 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_untrusted_host() -> None:
+    """First of all before-request steps: a request for another host name goes no further."""
+    if isinstance(request.routing_exception, SecurityError):
+        raise request.routing_exception
+
+
+def untrusted_host_page(_error: SecurityError) -> Response:
+    # Plain page: with an untrusted Host Flask builds no URL adapter, so templates using
+    # url_for cannot render. The name that was sent is not echoed.
+    body = ("<!doctype html><html lang=\"nb\"><meta charset=\"utf-8\"><title>400</title>"
+            "<h1>Ukjent adresse</h1><p>Denne tjenesten svarer ikke på dette navnet. "
+            "/ This service does not answer to this host name.</p></html>")
+    return Response(body, 400, mimetype="text/html")
+
+
 def init_app(app: Flask) -> None:
-    # Flask checks Host against this list and answers 400 for any other name, before routing.
+    # Flask checks Host against TRUSTED_HOSTS (when routing); others get the 400 page below.
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["PUBLIC_URL"], app.config.get("TRUSTED_HOSTS"))
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_untrusted_host)
+    app.register_error_handler(SecurityError, untrusted_host_page)
     app.after_request(add_security_headers)
