@@ -137,6 +137,34 @@ def test_forged_forwarded_for_on_the_real_server(tmp_path):
     assert statuses == [303] * 20 + [429]
 
 
+@pytest.mark.slow
+def test_configured_proxy_is_trusted_for_the_client_address(tmp_path):
+    """Behind the configured proxy (here the test itself, on 127.0.0.1) each forwarded client counts apart."""
+    server = Server(tmp_path, "--demo", env={"ROROS_TRUSTED_PROXY": "127.0.0.1"}).start()
+    try:
+        browser = Browser(server.base)
+        statuses = []
+        for n in range(25):
+            headers = {"X-Forwarded-For": f"198.51.100.{n}", "X-Forwarded-Proto": "http"}
+            tokens = browser.form_tokens("/v/demo-kafe")
+            data = {**tokens, "name": "Kari Nordmann", "phone": "912 34 567", "consent": "y"}
+            statuses.append(browser.request("/v/demo-kafe", data, headers=headers)[0])
+    finally:
+        server.stop()
+    assert statuses == [303] * 25
+
+
+@pytest.mark.slow
+def test_forged_forwarded_proto_does_not_make_https_on_the_real_server(tmp_path):
+    server = Server(tmp_path, "--demo").start()
+    try:
+        status, headers, _ = Browser(server.base).request("/", headers={"X-Forwarded-Proto": "https"})
+    finally:
+        server.stop()
+    assert status == 200 and "Strict-Transport-Security" not in headers
+    assert headers["X-Frame-Options"] == "DENY"
+
+
 # --- anomalies ------------------------------------------------------------------------------
 
 def insert_arrivals(app, arrivals: list[int], source: str = "qr") -> None:

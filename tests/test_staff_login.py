@@ -364,6 +364,12 @@ def test_cookie_over_https_is_secure_and_host_prefixed(client, kari, clock):
     assert client.get("/tracing/", base_url="https://checkin.example.test").status_code == 200
 
 
+def test_https_login_without_referer_is_refused(client, kari, clock):
+    """Flask-WTF's strict check stays on: over HTTPS a POST needs a same-origin Referer."""
+    response = login(client, one_time=code(clock), base_url="https://checkin.example.test")
+    assert response.status_code == 400
+
+
 # --- where login leads ----------------------------------------------------------------------
 
 OPEN_REDIRECTS = ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)",
