@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import re
-import statistics
 import time
 
 import pyotp
@@ -157,7 +156,8 @@ def test_unknown_user_and_wrong_password_look_the_same(app, clock):
             pages[case] = (response.status_code, _normalised(text(response)).replace(username, "X"))
     assert pages["unknown"] == pages["wrong"]
     assert pages["wrong"][0] == 401
-    unknown, wrong = statistics.median(timings["unknown"]), statistics.median(timings["wrong"])
+    # The fastest of interleaved runs is the intrinsic cost; other jobs on the machine only add.
+    unknown, wrong = min(timings["unknown"]), min(timings["wrong"])
     assert abs(unknown - wrong) / max(unknown, wrong) < 0.3, timings
 
 
