@@ -72,3 +72,13 @@ def venue_anomalies(conn: sqlite3.Connection, venue: sqlite3.Row, start: int, en
     found += [Anomaly("address", burst.first, burst.last, burst.count)
               for burst in ratelimit.limiter().bursts_at(venue["slug"], start, end)]
     return sorted(found, key=lambda anomaly: (anomaly.first, anomaly.kind))
+
+
+def anomalies_per_venue(conn: sqlite3.Connection, start: int, end: int) -> list[tuple[sqlite3.Row, list[Anomaly]]]:
+    """(venue, its anomalies) for every venue with something odd between start and end."""
+    found = []
+    for venue in queries.list_venues(conn):
+        odd = venue_anomalies(conn, venue, start, end)
+        if odd:
+            found.append((venue, odd))
+    return found

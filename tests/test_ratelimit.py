@@ -226,3 +226,14 @@ def test_burst_from_one_address_is_flagged_without_the_address(limited_app, limi
 def test_anomaly_partial_says_when_nothing_is_odd(app):
     with app.test_request_context():
         assert "Ingen avvik" in render_template("tracing/_anomalies.html", anomalies=[])
+
+
+def test_anomalies_per_venue_lists_only_odd_venues(app, venue, clock):
+    from conftest import add_venue
+    add_venue(app, "stille", "Stille kafé")
+    start = int(clock.now)
+    insert_arrivals(app, [start + 5 * n for n in range(30)])
+    with app.test_request_context():
+        result = anomalies.anomalies_per_venue(db.get_db(), start - 60, start + 3600)
+    assert [(venue_row["slug"], [a.kind for a in found]) for venue_row, found in result] == [
+        ("kaffestuggu", ["burst"])]

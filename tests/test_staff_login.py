@@ -252,6 +252,19 @@ def test_every_attempt_is_logged_without_the_password(app, kari, clock, caplog):
     assert not any(TEST_PASSWORD in m or "not the password" in m for m in messages)
 
 
+def test_wrong_codes_count_as_failures(app, kari, clock):
+    for _ in range(5):
+        assert login(app.test_client(), one_time="000000").status_code == 401
+    assert login(app.test_client(), one_time=code(clock)).status_code == 429
+
+
+def test_username_cannot_forge_log_lines(app, kari, caplog):
+    caplog.set_level(logging.INFO, logger="roros_checkin.tracing.auth")
+    login(app.test_client(), username="kari\r\nINFO login for user 'admin'", password="x")
+    assert caplog.records and all("\n" not in r.getMessage() and "\r" not in r.getMessage()
+                                  for r in caplog.records)
+
+
 def test_attempts_are_stored_without_the_password(app, kari, conn):
     fail(app, 1)
     rows = [tuple(row) for row in conn.execute("SELECT username, client, success FROM login_attempts")]
