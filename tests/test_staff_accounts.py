@@ -126,3 +126,25 @@ def test_new_commands_have_help(runner):
     for command in ("disable", "enable", "passwd", "reset-2fa"):
         result = runner.invoke(args=["staff", command, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_terminal_qr_code_scans_to_the_uri():
+    """Read the printed blocks back as a picture of a dark terminal and decode it with zbar."""
+    from PIL import Image, ImageOps
+    from pyzbar.pyzbar import decode
+
+    from roros_checkin.tracing import two_factor
+
+    uri = two_factor.provisioning_uri("kari", two_factor.new_secret())
+    lines = [line for line in two_factor.terminal_qr(uri).splitlines() if line]
+    upper = {"█": 1, "▀": 1, "▄": 0, "\xa0": 0, " ": 0}
+    lower = {"█": 1, "▀": 0, "▄": 1, "\xa0": 0, " ": 0}
+    rows = [[half[char] for char in line] for line in lines for half in (upper, lower)]
+    picture = Image.new("L", (len(rows[0]), len(rows)), 0)  # dark background
+    for y, row in enumerate(rows):
+        for x, drawn in enumerate(row):
+            if drawn:
+                picture.putpixel((x, y), 255)  # block characters show light
+    picture = ImageOps.expand(picture, 4, fill=0)
+    picture = picture.resize((picture.width * 8, picture.height * 8), Image.NEAREST)
+    assert [found.data.decode() for found in decode(picture)] == [uri]
