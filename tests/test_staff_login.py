@@ -148,15 +148,16 @@ def test_unknown_user_and_wrong_password_look_the_same(app, clock):
     for _round in range(3):
         for case, username in (("unknown", "nobody-here"), ("wrong", "kari")):
             client = app.test_client()
-            started = time.perf_counter()
+            started = time.thread_time()
             response = login(client, username=username, password="wrong password 123",
                              one_time=code(clock), address=f"198.51.100.{len(timings[case])}")
-            timings[case].append(time.perf_counter() - started)
+            timings[case].append(time.thread_time() - started)
             # The page keeps what was typed as the username; everything else must be identical.
             pages[case] = (response.status_code, _normalised(text(response)).replace(username, "X"))
     assert pages["unknown"] == pages["wrong"]
     assert pages["wrong"][0] == 401
-    # The fastest of interleaved runs is the intrinsic cost; other jobs on the machine only add.
+    # CPU time of this thread (the test client runs the request here), so other jobs on a
+    # busy machine do not blur it; the fastest of the interleaved runs is the intrinsic cost.
     unknown, wrong = min(timings["unknown"]), min(timings["wrong"])
     assert abs(unknown - wrong) / max(unknown, wrong) < 0.3, timings
 
