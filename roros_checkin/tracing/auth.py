@@ -11,6 +11,7 @@ import hashlib
 import logging
 import secrets
 import sqlite3
+import threading
 
 from flask import Response, current_app, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -27,6 +28,8 @@ COOKIE = "roros_staff"
 # Over HTTPS the cookie is Secure and __Host- prefixed: no subdomain or plain-http page can set it.
 SECURE_COOKIE = "__Host-roros_staff"
 USERNAME_MAX = 64
+# Each scrypt check takes about 128 MiB; at most two at once, whatever the number of threads.
+_HASHING = threading.BoundedSemaphore(2)
 # Checked when the username is unknown, so both cases cost one scrypt at the same parameters.
 # The hash of a random string nobody kept: it matches no password.
 DUMMY_HASH = ("scrypt:131072:8:1$2xg0P075hNzhjkuc$ac5882563779ff48d444cec53590c310717c35b0ba002bb7a7c20c673"
@@ -113,12 +116,12 @@ def _safe_next(target: str | None) -> str:
 def _check_password(conn: sqlite3.Connection, username: str, password: str) -> sqlite3.Row | None:
     """The active account with this password, or None; always one scrypt check, whatever the case."""
     staff = queries.staff_by_username(conn, username) if 0 < len(username) <= USERNAME_MAX else None
-    if staff is None or len(password) > passwords.PASSWORD_MAX:
-        check_password_hash(DUMMY_HASH, password[:passwords.PASSWORD_MAX])
-        return None
-    if not check_password_hash(staff["password_hash"], password) or not staff["active"]:
-        return None
-    return staff
+    with _HASHING:
+        if staff is None or len(password) > passwords.PASSWORD_MAX:
+            check_password_hash(DUMMY_HASH, password[:passwords.PASSWORD_MAX])
+            return None
+        matches = check_password_hash(staff["password_hash"], password)
+    return staff if matches and staff["active"] else None
 
 
 def _check_code(conn: sqlite3.Connection, staff: sqlite3.Row, code: str, now: int) -> bool:
