@@ -148,3 +148,32 @@ def test_terminal_qr_code_scans_to_the_uri():
     picture = ImageOps.expand(picture, 4, fill=0)
     picture = picture.resize((picture.width * 8, picture.height * 8), Image.NEAREST)
     assert [found.data.decode() for found in decode(picture)] == [uri]
+
+
+@pytest.mark.slow
+def test_enrol_with_the_command_and_log_in_on_the_real_server(tmp_path):
+    """IT adds an account with `flask staff add`; the person logs in with password and code."""
+    import subprocess
+    import sys
+
+    from server import ROOT, Browser, Server
+
+    server = Server(tmp_path)
+    added = subprocess.run([sys.executable, "-m", "flask", "staff", "add", "kari", "--password-stdin"],
+                           cwd=ROOT, env=server.environ, input=NEW_PASSWORD + "\n", capture_output=True,
+                           text=True, timeout=60, check=False)
+    assert added.returncode == 0, added.stderr
+    totp = pyotp.parse_uri(re.search(r"otpauth://\S+", added.stdout).group(0))
+    server.start()
+    try:
+        browser = Browser(server.base)
+        tokens = browser.form_tokens("/tracing/login")
+        data = {"csrf_token": tokens["csrf_token"], "username": "kari", "password": NEW_PASSWORD,
+                "code": totp.now()}
+        status, headers, _ = browser.request("/tracing/login", data)
+        assert status == 303 and headers["Location"] == "/tracing/"
+        status, _, html = browser.request("/tracing/")
+        assert status == 200 and "Logg ut" in html
+    finally:
+        output = server.stop()
+    assert NEW_PASSWORD not in output and totp.secret not in output
