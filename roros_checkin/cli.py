@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import queries, times, venues
 from .db import get_db, schema_version, upgrade, write_transaction
@@ -194,6 +194,7 @@ def venues_import(csv_file) -> None:
 
 
 @click.command("purge")
+@with_appcontext
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
 def purge(dry_run: bool) -> None:
     """Delete visits, staff sessions, login attempts and audit entries past their retention.
@@ -212,6 +213,7 @@ def purge(dry_run: bool) -> None:
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def backup(directory: Path) -> None:
     """Back up the database into DIRECTORY (online backup API), check it, delete old backups.
@@ -232,6 +234,7 @@ def backup(directory: Path) -> None:
 
 
 @click.command("check-deploy")
+@with_appcontext
 def check_deploy() -> None:
     """Check this deployment's settings and files; print each problem with its fix.
 
