@@ -17,13 +17,23 @@ from . import db, queries
 from .config import ENV_PREFIX, _coerce
 
 SECRET_KEY_MIN = 32
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
 
 @dataclass(frozen=True)
 class Problem:
     problem: str
     fix: str
+
+
+def _not_public(host: str | None) -> bool:
+    """A host name guests' phones cannot reach: none, localhost, or a loopback or private address."""
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified or address.is_private or address.is_link_local
 
 
 def _mode(path: Path) -> int:
@@ -70,7 +80,7 @@ def check_settings(config: Mapping[str, Any], debug: bool) -> list[Problem]:
     if config.get("TESTING"):
         problems.append(Problem("TESTING is on", "remove TESTING from instance/config.py and ROROS_TESTING"))
     url = urllib.parse.urlsplit(config.get("PUBLIC_URL", ""))
-    if url.scheme != "https" or not url.hostname or url.hostname in LOCAL_HOSTS:
+    if url.scheme != "https" or _not_public(url.hostname):
         problems.append(Problem(
             f"PUBLIC_URL {config.get('PUBLIC_URL')!r} is not a public https address; "
             "every QR poster prints it",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from roros_checkin import create_app, db, queries
+from roros_checkin import create_app, db, deploy_check, queries
 from roros_checkin.db import write_transaction
 
 NOW = 1_795_194_000
@@ -75,3 +75,18 @@ def test_missing_proxy_and_old_backup_are_flagged(good_config):
     assert "TRUSTED_PROXY is not set" in result.output
     assert "the last backup ran 26 hours ago" in result.output
     assert "purge" not in result.output.split("backup ran")[0]
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1", "https://localhost:8443", "https://10.0.0.5",
+                                 "http://checkin.roros.kommune.no", "https://checkin.roros.kommune.no/app"])
+def test_public_url_guests_cannot_reach_is_flagged(url):
+    config = {"PUBLIC_URL": url, "TRUSTED_PROXY": "127.0.0.1", "RATELIMIT_ENABLED": True,
+              "TWO_FACTOR_ENABLED": True}
+    problems = deploy_check.check_settings(config, debug=False)
+    assert len(problems) == 1 and problems[0].problem.startswith(f"PUBLIC_URL {url!r}")
+
+
+def test_public_https_url_passes():
+    config = {"PUBLIC_URL": "https://checkin.roros.kommune.no", "TRUSTED_PROXY": "127.0.0.1",
+              "RATELIMIT_ENABLED": True, "TWO_FACTOR_ENABLED": True}
+    assert deploy_check.check_settings(config, debug=False) == []
