@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -85,6 +86,11 @@ def make_backup(source: sqlite3.Connection, directory: Path, config: Mapping[str
                 now: int) -> BackupResult:
     """Copy the live database into directory, check it, rotate old backups, record the run."""
     directory = private_directory(Path(directory))
+    # A backup killed half-way leaves a .partial file: personal data that no rotation would find.
+    # One younger than an hour may be another backup still running.
+    for stale in directory.glob("checkin-*.sqlite3.partial*"):
+        if time.time() - stale.stat().st_mtime > 3600:
+            stale.unlink()
     final = directory / backup_name(now)
     if final.exists():
         raise BackupError(f"{final} already exists; wait a second and run the backup again")

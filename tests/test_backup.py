@@ -1,9 +1,11 @@
 """`flask backup`: an online, checked, private copy; old backups rotated; a restore that works."""
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import stat
+import time
 from pathlib import Path
 
 from conftest import post_checkin
@@ -92,3 +94,15 @@ def test_restored_backup_serves_the_visits(app, runner, client, clock, venue, tm
         assert db.get_db().execute("SELECT count(*) FROM visits").fetchone()[0] == 1
     page = restored.test_client().get(receipt)
     assert page.status_code == 200 and "Kaffestuggu" in page.get_data(as_text=True)
+
+
+def test_partial_backup_left_by_a_crash_is_deleted_by_the_next_backup(runner, clock, venue, tmp_path):
+    folder = tmp_path / "backups"
+    folder.mkdir(mode=0o700)
+    stale = folder / (backup.backup_name(int(clock.now) - 3600) + ".partial")
+    stale.write_bytes(b"half a database")
+    os.utime(stale, (time.time() - 3601, time.time() - 3601))
+    running = folder / (backup.backup_name(int(clock.now) - 1) + ".partial")
+    running.write_bytes(b"another backup still writing")
+    assert runner.invoke(args=["backup", str(folder)]).exit_code == 0
+    assert sorted(path.name for path in folder.iterdir()) == sorted([backup.backup_name(int(clock.now)), running.name])

@@ -1,17 +1,20 @@
 """`flask purge` and the server's own purge: nothing outlives its retention, not even in the WAL."""
 from __future__ import annotations
 
+import os
 import random
 import secrets
 import sqlite3
 import string
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 from conftest import FRIDAY_EVENING, post_checkin
-from server import Server
+from server import ROOT, Server
 
 from roros_checkin import create_app, db, queries, retention
 from roros_checkin.db import write_transaction
@@ -211,3 +214,36 @@ def test_background_purge_logs_counts_and_survives_a_database_error(app, clock, 
     assert "purge: deleted 2 visits" in caplog.text
     assert "purge failed" in caplog.text
     assert "Ola" not in caplog.text
+
+
+@pytest.mark.slow
+def test_purge_killed_half_way_leaves_a_sound_database_and_the_next_purge_finishes(tmp_path):
+    database = tmp_path / "checkin.sqlite3"
+    conn = db.connect(str(database))
+    db.upgrade(conn)
+    now = int(time.time())
+    with write_transaction(conn):
+        queries.insert_venue(conn, "kaffestuggu", "Kaffestuggu", "", now)
+    expired = 40_000
+    insert_visits(conn, 1, now - RETENTION - 3600, count=expired)
+    insert_visits(conn, 1, now - 60, count=50, name="Kari Nordmann")
+    env = {**os.environ, "ROROS_DATABASE": str(database), "ROROS_SECRET_KEY": "k" * 20 + "0123456789abcdef"}
+    purge = subprocess.Popen([sys.executable, "-m", "flask", "purge"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while count(conn, "visits") == expired + 50:  # wait for the first batch to commit
+            assert purge.poll() is None and time.monotonic() < deadline
+            time.sleep(0.005)
+    finally:
+        purge.kill()
+        purge.wait()
+    left = count(conn, "visits") - 50
+    assert 0 < left < expired  # killed half-way
+    assert queries.integrity_check(conn) == ["ok"]
+    assert conn.execute("SELECT count(*) FROM visits WHERE name = 'Kari Nordmann'").fetchone()[0] == 50
+    again = subprocess.run([sys.executable, "-m", "flask", "purge"], cwd=ROOT, env=env, capture_output=True,
+                           text=True, check=True)
+    assert f"deleted {left} visits" in again.stdout
+    assert count(conn, "visits") == 50
+    conn.close()
