@@ -17,10 +17,11 @@ def decoded(png: Path) -> list[str]:
         return [symbol.data.decode() for symbol in decode(image)]
 
 
-def pdf_pages(path: Path) -> int:
+def pdf_pages(path: Path) -> list[list[float]]:
+    """The MediaBox of each page, in points."""
     parser = PdfParser.PdfParser(str(path))
     try:
-        return len(parser.pages)
+        return [list(parser.read_indirect(page)[b"MediaBox"]) for page in parser.pages]
     finally:
         parser.close()
 
@@ -45,14 +46,15 @@ def test_area_posters_decode_to_urls_that_fill_in_the_table(app, runner, client,
     assert 'name="area"' in form and 'value="2"' in form
 
 
-def test_pdf_has_one_page_per_poster(app, runner, venue, tmp_path):
+def test_pdf_has_one_a4_page_per_poster(app, runner, venue, tmp_path):
     add_venue(app, "bakeriet", "Bakeriet")
     result = runner.invoke(args=["venues", "qr", "--out", str(tmp_path), "--areas", "1,2,3"])
     assert result.exit_code == 0, result.output
     assert "6 pages" in result.output
-    assert pdf_pages(tmp_path / "posters.pdf") == 6
+    # A4 is 210 × 297 mm = 595.3 × 841.9 points.
+    assert pdf_pages(tmp_path / "posters.pdf") == [[0, 0, 595.2, 841.92]] * 6
     plain = runner.invoke(args=["venues", "qr", "--out", str(tmp_path)])
-    assert pdf_pages(tmp_path / "posters.pdf") == 2, plain.output
+    assert len(pdf_pages(tmp_path / "posters.pdf")) == 2, plain.output
 
 
 def test_without_slugs_every_open_venue_and_no_closed_one(app, runner, venue, tmp_path):
