@@ -32,6 +32,7 @@ def test_nginx_sends_to_the_service_with_tls_hsts_and_overwritten_forwarded_head
     assert "proxy_pass http://127.0.0.1:8080;" in site
     assert "listen 443 ssl" in site and "return 301 https://" in site
     assert re.search(r'add_header Strict-Transport-Security "max-age=\d{8,}; includeSubDomains" always;', site)
+    assert "proxy_hide_header Strict-Transport-Security;" in site  # one HSTS header, not two
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in site
     assert "$proxy_add_x_forwarded_for" not in site
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in site

@@ -18,6 +18,7 @@ from server import ROOT, Server
 
 from roros_checkin import create_app, db, queries, retention
 from roros_checkin.db import write_transaction
+from roros_checkin.tracing import throttle
 
 DAY = 86400
 RETENTION = 14 * DAY
@@ -101,7 +102,8 @@ def test_purge_deletes_ended_sessions_old_login_attempts_and_old_audit_entries(a
         for token, last_seen, created in sessions:
             conn.execute("INSERT INTO staff_sessions (token_hash, staff_id, created_at, last_seen_at)"
                          " VALUES (?, 1, ?, ?)", (token, created, last_seen))
-        for at in (now - 24 * 3600, now - 24 * 3600 + 1):
+        keep_attempts = config["LOGIN_ATTEMPT_RETENTION_HOURS"] * 3600
+        for at in (now - keep_attempts, now - keep_attempts + 1):
             conn.execute("INSERT INTO login_attempts (username, client, at, success) VALUES ('kari', 'c', ?, 0)",
                          (at,))
         for at in (now - 365 * DAY, now - 365 * DAY + 1):
@@ -110,7 +112,7 @@ def test_purge_deletes_ended_sessions_old_login_attempts_and_old_audit_entries(a
     assert "1 staff sessions" not in result.output
     assert "2 staff sessions, 1 login attempts, 1 audit entries" in result.output
     assert [row[0] for row in conn.execute("SELECT token_hash FROM staff_sessions")] == ["live"]
-    assert conn.execute("SELECT at FROM login_attempts").fetchall()[0][0] == now - 24 * 3600 + 1
+    assert conn.execute("SELECT at FROM login_attempts").fetchall()[0][0] == now - keep_attempts + 1
     assert conn.execute("SELECT at FROM audit_log").fetchall()[0][0] == now - 365 * DAY + 1
 
 
@@ -171,6 +173,11 @@ def test_purge_in_batches_while_guests_check_in(app, clock, venue, conn):
     assert count(conn, "visits") == len(answered)
     assert conn.execute("SELECT min(arrived_at) FROM visits").fetchone()[0] > old
     assert queries.integrity_check(conn) == ["ok"]
+
+
+def test_purge_keeps_the_login_attempts_the_throttle_looks_back_on(app):
+    assert app.config["LOGIN_ATTEMPT_RETENTION_HOURS"] * 3600 >= throttle.GOOD_ADDRESS_DAYS * 86400
+    assert app.config["LOGIN_ATTEMPT_RETENTION_HOURS"] * 3600 >= throttle.WINDOW
 
 
 def test_create_app_starts_no_purge_thread(app):
