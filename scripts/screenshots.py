@@ -9,6 +9,7 @@ import argparse
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import pyotp
@@ -32,7 +33,7 @@ TABLET = {"viewport": {"width": 820, "height": 1180}, "device_scale_factor": 1, 
 DEMO = "demo-kafe"
 STAFF_USER = "demo-tracer"
 STAFF_PASSWORD = "demo password for screenshots"
-# Made-up guests (the 555 range is not in use in Norway's numbering plan for mobiles).
+# Made-up guests.
 GUESTS = [("Kari Nordmann", "+47 412 34 567"), ("Ola Nordmann", "+47 412 34 568"),
           ("Anna Svensson", "+46 70 123 45 67"), ("Jonas Müller", "+49 151 2345 6789")]
 
@@ -44,7 +45,7 @@ def save(page: Page, out: Path, name: str) -> Path:
     with Image.open(path) as image:
         small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     small.save(path, optimize=True)
-    print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")
+    print(f"{path}: {path.stat().st_size // 1024} KB")
     return path
 
 
@@ -72,20 +73,20 @@ def log_in(page: Page, secret: str) -> None:
 
 
 def tracing_result(page: Page, out: Path) -> None:
-    """The case search's result, when the tracing pages have one; else the page after login."""
-    page.goto("/tracing/")
-    phone_field = page.locator("form input[name=phone]")
-    if phone_field.count():
-        phone_field.first.fill(GUESTS[0][1])
-        form = phone_field.first.locator("xpath=ancestor::form")
-        case_ref = form.locator("input[name=case_ref]")
-        if case_ref.count():
-            case_ref.fill("DEMO-1")
-        with page.expect_navigation():
-            form.locator("button[type=submit]").first.click()
-        save(page, out, "tracing-result")
-    else:
+    """The case search's result for the first guest, when the tracing pages have one; else the start page."""
+    page.goto("/tracing/case")
+    form = page.locator("form.search")
+    if not form.count():
+        page.goto("/tracing/")
         save(page, out, "tracing")
+        return
+    form.locator("input[name=case_ref]").fill("2026/1234")
+    form.locator("input[name=phone]").fill(GUESTS[0][1])
+    form.locator("input[name=onset]").fill(date.today().isoformat())
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    page.locator("section.result").evaluate("element => element.scrollIntoView()")
+    save(page, out, "tracing-result")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -141,8 +142,9 @@ def main(argv: list[str] | None = None) -> None:
                 save(page, args.out, "kiosk-done")
                 tablet.close()
 
-                staff = browser.new_context(**{**PHONE, "viewport": {"width": 390, "height": 844}},
-                                            base_url=server.base)
+                # The tracing team works at a desk: a laptop-sized window.
+                staff = browser.new_context(**{**PHONE, "viewport": {"width": 1024, "height": 720},
+                                               "is_mobile": False, "has_touch": False}, base_url=server.base)
                 page = staff.new_page()
                 log_in(page, secret)
                 tracing_result(page, args.out)
