@@ -159,6 +159,119 @@ def ping(conn: sqlite3.Connection) -> bool:
 
 # --- tracing: case search, venue search, exports, paper lists, audit, activity -----------
 
+# Every tracing read is bounded by the retention (arrived_at > now - RETENTION_DAYS): a visit
+# past the retention is never shown, even when the purge has not run yet.
+
+_STAY_COLUMNS = (
+    "visits.id, visits.venue_id, visits.name, visits.phone, visits.party_size, visits.area,"
+    " visits.arrived_at, visits.left_at, visits.source,"
+    " venues.slug AS venue_slug, venues.name AS venue_name"
+)
+
+
+def case_visits_by_phone(conn: sqlite3.Connection, phone: str, arrived_after: int, window_from: int,
+                         window_to: int, default_stay: int) -> list[sqlite3.Row]:
+    """The case's visits (by E.164 phone) whose stay overlaps the window; uses visits_phone_arrived.
+
+    `arrived_after` is the later of the retention boundary and the window start minus the
+    longest stay looked at.
+    """
+    return conn.execute(
+        f"SELECT {_STAY_COLUMNS} FROM visits JOIN venues ON venues.id = visits.venue_id"
+        " WHERE visits.phone = ? AND visits.arrived_at > ? AND visits.arrived_at < ?"
+        " AND coalesce(visits.left_at, visits.arrived_at + ?) > ?"
+        " ORDER BY visits.arrived_at",
+        (phone, arrived_after, window_to, default_stay, window_from),
+    ).fetchall()
+
+
+def _fold(text: object) -> object:
+    return " ".join(text.casefold().split()) if isinstance(text, str) else text
+
+
+def case_visits_by_name(conn: sqlite3.Connection, folded_name: str, arrived_after: int, window_from: int,
+                        window_to: int, default_stay: int) -> list[sqlite3.Row]:
+    """The case's visits by name (case-folded, any script), inside the window; uses visits_arrived."""
+    conn.create_function("tracing_fold", 1, _fold, deterministic=True)
+    return conn.execute(
+        f"SELECT {_STAY_COLUMNS} FROM visits JOIN venues ON venues.id = visits.venue_id"
+        " WHERE visits.arrived_at > ? AND visits.arrived_at < ? AND tracing_fold(visits.name) = ?"
+        " AND coalesce(visits.left_at, visits.arrived_at + ?) > ?"
+        " ORDER BY visits.arrived_at",
+        (arrived_after, window_to, folded_name, default_stay, window_from),
+    ).fetchall()
+
+
+def visits_at_venue(conn: sqlite3.Connection, venue_id: int, not_before: int,
+                    arrived_before: int) -> list[sqlite3.Row]:
+    """Visits at a venue that arrived before a time and are inside the retention.
+
+    Uses visits_venue_arrived. The range starts at the retention boundary, not at the
+    stay's start, because a guest who checked out late may have arrived long before.
+    """
+    return conn.execute(
+        f"SELECT {_STAY_COLUMNS} FROM visits JOIN venues ON venues.id = visits.venue_id"
+        " WHERE visits.venue_id = ? AND visits.arrived_at > ? AND visits.arrived_at < ?",
+        (venue_id, not_before, arrived_before),
+    ).fetchall()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: int
+    staff: str
+    action: str
+    case_ref: str | None = None
+    venue_slug: str | None = None
+    window_from: int | None = None
+    window_to: int | None = None
+    result_count: int | None = None
+    detail: str | None = None
+
+
+def insert_audit(conn: sqlite3.Connection, entry: AuditEntry) -> None:
+    conn.execute(
+        "INSERT INTO audit_log (at, staff, action, case_ref, venue_slug, window_from, window_to,"
+        " result_count, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (entry.at, entry.staff, entry.action, entry.case_ref, entry.venue_slug, entry.window_from,
+         entry.window_to, entry.result_count, entry.detail),
+    )
+
+
+def audit_entries(conn: sqlite3.Connection, before_id: int | None, limit: int) -> list[sqlite3.Row]:
+    """The newest audit entries first, older than `before_id` when paging."""
+    return conn.execute(
+        "SELECT id, at, staff, action, case_ref, venue_slug, window_from, window_to, result_count, detail"
+        " FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?",
+        (before_id if before_id is not None else 2**62, limit),
+    ).fetchall()
+
+
+def checkins_per_venue_and_day(conn: sqlite3.Connection,
+                               days: list[tuple[int, int]]) -> list[sqlite3.Row]:
+    """(day index, venue_id, visits) for each [start, end) day given; days without visits are absent."""
+    if not days:
+        return []
+    values = ", ".join("(?, ?, ?)" for _ in days)
+    params = [value for index, (start, end) in enumerate(days) for value in (index, start, end)]
+    return conn.execute(
+        f"WITH days (day, day_start, day_end) AS (VALUES {values})"
+        " SELECT days.day AS day, visits.venue_id AS venue_id, count(*) AS visits"
+        " FROM days JOIN visits ON visits.arrived_at >= days.day_start AND visits.arrived_at < days.day_end"
+        " GROUP BY days.day, visits.venue_id",
+        params,
+    ).fetchall()
+
+
+def last_checkin_per_venue(conn: sqlite3.Connection, not_before: int) -> dict[int, int]:
+    """The newest arrival inside the retention per venue id."""
+    rows = conn.execute(
+        "SELECT venue_id, max(arrived_at) FROM visits WHERE arrived_at > ? GROUP BY venue_id",
+        (not_before,),
+    ).fetchall()
+    return {row[0]: row[1] for row in rows}
+
+
 
 # --- operations: purge, backups, maintenance runs ----------------------------------------
 
