@@ -52,12 +52,17 @@ def stay_end(arrived_at: int, left_at: int | None, default_stay_minutes: int) ->
     return arrived_at + default_stay_minutes * 60
 
 
+def _text(value: Any) -> Any:
+    """A legacy value stored as a BLOB is shown as text (U+FFFD for bytes that are not UTF-8)."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
 def stay_from_row(row: Mapping[str, Any], default_stay_minutes: int) -> Stay:
     """A Stay from a visits row joined with its venue (venue_slug, venue_name)."""
     return Stay(
         visit_id=row["id"], venue_id=row["venue_id"], venue_slug=row["venue_slug"],
-        venue_name=row["venue_name"], name=row["name"], phone=row["phone"],
-        party_size=row["party_size"], area=row["area"], arrived_at=row["arrived_at"],
+        venue_name=_text(row["venue_name"]), name=_text(row["name"]), phone=_text(row["phone"]),
+        party_size=row["party_size"], area=_text(row["area"]), arrived_at=row["arrived_at"],
         left_at=row["left_at"], source=row["source"],
         ends_at=stay_end(row["arrived_at"], row["left_at"], default_stay_minutes),
     )

@@ -21,6 +21,9 @@ import phonenumbers
 # = + - @ tab CR NUL; defusedcsv adds | and %; LF is added because some importers trim it.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\0|%")
 ESCAPE = "'"
+# Opened with "," as separator (English Excel), a ";" file is split at commas and line
+# breaks inside cells; a trigger right after one of them would start a new cell there.
+_INNER_TRIGGER = re.compile(r"([,\r\n])(?=[ ]*[=+\-@\t\r\n\0|%])")
 BOM = "\ufeff"
 DELIMITER = ";"
 
@@ -30,13 +33,17 @@ def escape_cell(value: object) -> str:
 
     Unlike defusedcsv, a `|` inside an escaped cell is left alone: the apostrophe already
     makes the whole cell text, and keeping the rest untouched lets a reader get the stored
-    value back by dropping one character.
+    value back by dropping one character. A cell that holds a comma or line break followed
+    by a trigger (never a valid name, phone or time) also gets an apostrophe after that
+    comma or line break, so the file stays safe when opened with the wrong separator.
     """
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
     # A legacy value with a lone surrogate cannot be encoded; show U+FFFD instead of failing.
     text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
+    if "," in text or "\r" in text or "\n" in text:
+        text = _INNER_TRIGGER.sub(r"\1" + ESCAPE, text)
     if text and text[0] in FORMULA_TRIGGERS:
         return ESCAPE + text
     return text
@@ -56,6 +63,8 @@ def phone_for_export(e164: str) -> str:
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
+        return e164
+    if not phonenumbers.is_valid_number(number):
         return e164
     if number.country_code == 47:
         text = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -162,6 +162,25 @@ def ping(conn: sqlite3.Connection) -> bool:
 # Every tracing read is bounded by the retention (arrived_at > now - RETENTION_DAYS): a visit
 # past the retention is never shown, even when the purge has not run yet.
 
+def _fetch_all_lenient(conn: sqlite3.Connection, sql: str, params: tuple) -> list[sqlite3.Row]:
+    """Rows of a tracing read; a legacy value that is not valid UTF-8 reads as U+FFFD.
+
+    One bad row must never fail a whole search or export. The strict, fast read is tried
+    first; only when it fails to decode is the statement read again leniently.
+    """
+    try:
+        return conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as error:
+        if "decode" not in str(error):
+            raise
+    previous = conn.text_factory
+    conn.text_factory = lambda raw: raw.decode("utf-8", "replace")
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.text_factory = previous
+
+
 _STAY_COLUMNS = (
     "visits.id, visits.venue_id, visits.name, visits.phone, visits.party_size, visits.area,"
     " visits.arrived_at, visits.left_at, visits.source,"
@@ -176,13 +195,14 @@ def case_visits_by_phone(conn: sqlite3.Connection, phone: str, arrived_after: in
     `arrived_after` is the later of the retention boundary and the window start minus the
     longest stay looked at.
     """
-    return conn.execute(
+    return _fetch_all_lenient(
+        conn,
         f"SELECT {_STAY_COLUMNS} FROM visits JOIN venues ON venues.id = visits.venue_id"
         " WHERE visits.phone = ? AND visits.arrived_at > ? AND visits.arrived_at < ?"
         " AND coalesce(visits.left_at, visits.arrived_at + ?) > ?"
         " ORDER BY visits.arrived_at",
         (phone, arrived_after, window_to, default_stay, window_from),
-    ).fetchall()
+    )
 
 
 def _fold(text: object) -> object:
@@ -193,13 +213,14 @@ def case_visits_by_name(conn: sqlite3.Connection, folded_name: str, arrived_afte
                         window_to: int, default_stay: int) -> list[sqlite3.Row]:
     """The case's visits by name (case-folded, any script), inside the window; uses visits_arrived."""
     conn.create_function("tracing_fold", 1, _fold, deterministic=True)
-    return conn.execute(
+    return _fetch_all_lenient(
+        conn,
         f"SELECT {_STAY_COLUMNS} FROM visits JOIN venues ON venues.id = visits.venue_id"
         " WHERE visits.arrived_at > ? AND visits.arrived_at < ? AND tracing_fold(visits.name) = ?"
         " AND coalesce(visits.left_at, visits.arrived_at + ?) > ?"
         " ORDER BY visits.arrived_at",
         (arrived_after, window_to, folded_name, default_stay, window_from),
-    ).fetchall()
+    )
 
 
 def visits_at_venue(conn: sqlite3.Connection, venue_id: int, not_before: int,
@@ -209,11 +230,12 @@ def visits_at_venue(conn: sqlite3.Connection, venue_id: int, not_before: int,
     Uses visits_venue_arrived. The range starts at the retention boundary, not at the
     stay's start, because a guest who checked out late may have arrived long before.
     """
-    return conn.execute(
+    return _fetch_all_lenient(
+        conn,
         f"SELECT {_STAY_COLUMNS} FROM visits JOIN venues ON venues.id = visits.venue_id"
         " WHERE visits.venue_id = ? AND visits.arrived_at > ? AND visits.arrived_at < ?",
         (venue_id, not_before, arrived_before),
-    ).fetchall()
+    )
 
 
 @dataclass(frozen=True)
