@@ -179,9 +179,10 @@ def window_stay(venue_id: int, venue_slug: str, venue_name: str, start: int, end
 
 # --- reading from the database -------------------------------------------------------------
 
-# A case's stay is looked for from this long before the window: a guest who forgot to
-# check out for more than a day is not a reason to scan every visit of the retention.
-LONGEST_CASE_STAY = 24 * 3600
+# Stays are looked for from this long before the window (or the case's stay): a guest who
+# checked out more than a day after arriving forgot to, and is no reason to read every
+# visit of the retention. It keeps each search to a day or two of one venue's visits.
+LONGEST_STAY = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def case_contacts(conn: sqlite3.Connection, rules: Rules, now: int, window_from:
                   phone: str | None = None, name: str | None = None) -> ContactResult:
     """The case's stays in the window (by phone, else by name) and everyone who overlapped them."""
     not_before = rules.not_before(now)
-    arrived_after = max(not_before, window_from - LONGEST_CASE_STAY)
+    arrived_after = max(not_before, window_from - LONGEST_STAY)
     stay_seconds = rules.default_stay_minutes * 60
     if phone:
         rows = queries.case_visits_by_phone(conn, phone, arrived_after, window_from, window_to, stay_seconds)
@@ -220,8 +221,9 @@ def case_contacts(conn: sqlite3.Connection, rules: Rules, now: int, window_from:
     case_stays = [stay_from_row(row, rules.default_stay_minutes) for row in rows]
     candidates = []
     for stay in case_stays:
-        for row in queries.visits_at_venue(conn, stay.venue_id, not_before, stay.ends_at):
-            candidates.append(stay_from_row(row, rules.default_stay_minutes))
+        rows = queries.visits_at_venue(conn, stay.venue_id, max(not_before, stay.arrived_at - LONGEST_STAY),
+                                       stay.ends_at, stay.arrived_at, stay_seconds)
+        candidates.extend(stay_from_row(row, rules.default_stay_minutes) for row in rows)
     return find_contacts(case_stays, candidates, rules.min_overlap_minutes, [phone] if phone else [])
 
 
@@ -233,7 +235,9 @@ def venue_contacts(conn: sqlite3.Connection, rules: Rules, now: int, venue: Mapp
     or the whole window when it is shorter than that.
     """
     window = window_stay(venue["id"], venue["slug"], venue["name"], window_from, window_to)
-    rows = queries.visits_at_venue(conn, venue["id"], rules.not_before(now), window_to)
+    arrived_after = max(rules.not_before(now), window_from - LONGEST_STAY)
+    rows = queries.visits_at_venue(conn, venue["id"], arrived_after, window_to, window_from,
+                                   rules.default_stay_minutes * 60)
     candidates = [stay_from_row(row, rules.default_stay_minutes) for row in rows]
     minimum = min(rules.min_overlap_minutes, max(1, (window_to - window_from) // 60))
     return find_contacts([window], candidates, minimum)

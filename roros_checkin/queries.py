@@ -5,6 +5,7 @@ transaction (db.write_transaction) unless their docstring says they open one.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -181,11 +182,6 @@ def _fetch_all_lenient(conn: sqlite3.Connection, sql: str, params: tuple) -> lis
         conn.text_factory = previous
 
 
-_STAY_COLUMNS = (
-    "visits.id, visits.venue_id, visits.name, visits.phone, visits.party_size, visits.area,"
-    " visits.arrived_at, visits.left_at, visits.source,"
-    " venues.slug AS venue_slug, venues.name AS venue_name"
-)
 
 
 def case_visits_by_phone(conn: sqlite3.Connection, phone: str, arrived_after: int, window_from: int,
@@ -197,7 +193,9 @@ def case_visits_by_phone(conn: sqlite3.Connection, phone: str, arrived_after: in
     """
     return _fetch_all_lenient(
         conn,
-        f"SELECT {_STAY_COLUMNS} FROM visits JOIN venues ON venues.id = visits.venue_id"
+        "SELECT visits.id, visits.venue_id, visits.name, visits.phone, visits.party_size, visits.area,"
+        " visits.arrived_at, visits.left_at, visits.source, venues.slug AS venue_slug, venues.name AS venue_name"
+        " FROM visits JOIN venues ON venues.id = visits.venue_id"
         " WHERE visits.phone = ? AND visits.arrived_at > ? AND visits.arrived_at < ?"
         " AND coalesce(visits.left_at, visits.arrived_at + ?) > ?"
         " ORDER BY visits.arrived_at",
@@ -215,7 +213,9 @@ def case_visits_by_name(conn: sqlite3.Connection, folded_name: str, arrived_afte
     conn.create_function("tracing_fold", 1, _fold, deterministic=True)
     return _fetch_all_lenient(
         conn,
-        f"SELECT {_STAY_COLUMNS} FROM visits JOIN venues ON venues.id = visits.venue_id"
+        "SELECT visits.id, visits.venue_id, visits.name, visits.phone, visits.party_size, visits.area,"
+        " visits.arrived_at, visits.left_at, visits.source, venues.slug AS venue_slug, venues.name AS venue_name"
+        " FROM visits JOIN venues ON venues.id = visits.venue_id"
         " WHERE visits.arrived_at > ? AND visits.arrived_at < ? AND tracing_fold(visits.name) = ?"
         " AND coalesce(visits.left_at, visits.arrived_at + ?) > ?"
         " ORDER BY visits.arrived_at",
@@ -223,18 +223,21 @@ def case_visits_by_name(conn: sqlite3.Connection, folded_name: str, arrived_afte
     )
 
 
-def visits_at_venue(conn: sqlite3.Connection, venue_id: int, not_before: int,
-                    arrived_before: int) -> list[sqlite3.Row]:
-    """Visits at a venue that arrived before a time and are inside the retention.
+def visits_at_venue(conn: sqlite3.Connection, venue_id: int, arrived_after: int, arrived_before: int,
+                    ends_after: int, default_stay: int) -> list[sqlite3.Row]:
+    """Visits at a venue that arrived in (arrived_after, arrived_before) and last beyond ends_after.
 
-    Uses visits_venue_arrived. The range starts at the retention boundary, not at the
-    stay's start, because a guest who checked out late may have arrived long before.
+    Uses visits_venue_arrived for the range; the end (check-out, or arrival + default_stay)
+    is filtered in SQLite so only possible contacts reach Python.
     """
     return _fetch_all_lenient(
         conn,
-        f"SELECT {_STAY_COLUMNS} FROM visits JOIN venues ON venues.id = visits.venue_id"
-        " WHERE visits.venue_id = ? AND visits.arrived_at > ? AND visits.arrived_at < ?",
-        (venue_id, not_before, arrived_before),
+        "SELECT visits.id, visits.venue_id, visits.name, visits.phone, visits.party_size, visits.area,"
+        " visits.arrived_at, visits.left_at, visits.source, venues.slug AS venue_slug, venues.name AS venue_name"
+        " FROM visits JOIN venues ON venues.id = visits.venue_id"
+        " WHERE visits.venue_id = ? AND visits.arrived_at > ? AND visits.arrived_at < ?"
+        " AND coalesce(visits.left_at, visits.arrived_at + ?) > ?",
+        (venue_id, arrived_after, arrived_before, default_stay, ends_after),
     )
 
 
@@ -272,16 +275,13 @@ def audit_entries(conn: sqlite3.Connection, before_id: int | None, limit: int) -
 def checkins_per_venue_and_day(conn: sqlite3.Connection,
                                days: list[tuple[int, int]]) -> list[sqlite3.Row]:
     """(day index, venue_id, visits) for each [start, end) day given; days without visits are absent."""
-    if not days:
-        return []
-    values = ", ".join("(?, ?, ?)" for _ in days)
-    params = [value for index, (start, end) in enumerate(days) for value in (index, start, end)]
     return conn.execute(
-        f"WITH days (day, day_start, day_end) AS (VALUES {values})"
+        "WITH days (day, day_start, day_end) AS ("
+        "  SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
         " SELECT days.day AS day, visits.venue_id AS venue_id, count(*) AS visits"
         " FROM days JOIN visits ON visits.arrived_at >= days.day_start AND visits.arrived_at < days.day_end"
         " GROUP BY days.day, visits.venue_id",
-        params,
+        (json.dumps(days),),
     ).fetchall()
 
 

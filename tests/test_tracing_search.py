@@ -159,7 +159,7 @@ def test_query_plans_use_the_indexes(conn, venue):
             conn.create_function(*args, **kwargs)
 
     queries.case_visits_by_phone(Recorder("phone"), CASE_PHONE, 0, 0, 1, 10800)
-    queries.visits_at_venue(Recorder("venue"), 1, 0, 1)
+    queries.visits_at_venue(Recorder("venue"), 1, 0, 1, 0, 10800)
     queries.case_visits_by_name(Recorder("name"), "kari", 0, 0, 1, 10800)
     assert "USING INDEX visits_phone_arrived (phone=? AND arrived_at>? AND arrived_at<?)" in plan(*sql["phone"])
     assert "USING INDEX visits_venue_arrived (venue_id=? AND arrived_at>? AND arrived_at<?)" in plan(*sql["venue"])
