@@ -58,7 +58,8 @@ def venue_activity(conn: sqlite3.Connection, now: int, tz: ZoneInfo, retention_d
     bounds = [(max(start, not_before + 1), end) for _, start, end in days]
     counts: dict[int, list[int]] = {}
     for row in queries.checkins_per_venue_and_day(conn, bounds):
-        counts.setdefault(row["venue_id"], [0] * len(days))[row["day"]] = row["visits"]
+        if row["visits"]:
+            counts.setdefault(row["venue_id"], [0] * len(days))[row["day"]] = row["visits"]
     last = queries.last_checkin_per_venue(conn, not_before)
     venues = [
         VenueActivity(venue["slug"], venue["name"], bool(venue["active"]),
