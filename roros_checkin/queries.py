@@ -6,8 +6,11 @@ transaction (db.write_transaction) unless their docstring says they open one.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 
 # --- venues -----------------------------------------------------------------
@@ -174,6 +177,8 @@ def _fetch_all_lenient(conn: sqlite3.Connection, sql: str, params: tuple) -> lis
     except sqlite3.OperationalError as error:
         if "decode" not in str(error):
             raise
+    # Say that it happened, never what the value was.
+    log.warning("a tracing search read text that is not UTF-8; it is shown with U+FFFD")
     previous = conn.text_factory
     conn.text_factory = lambda raw: raw.decode("utf-8", "replace")
     try:

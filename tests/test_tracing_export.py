@@ -173,7 +173,20 @@ def test_one_bad_legacy_row_does_not_break_the_export(staff_client, conn, venue,
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"), newline=""), delimiter=";"))
     names = sorted(row[1] for row in rows[1:])
     assert names == sorted(["Gyldig Gjest", "Nul\x00=1+1", "\ufffdA\ufffd", "\ufffdB"])
+    assert "not UTF-8" in caplog.text
     assert "Nul" not in caplog.text and "Gyldig" not in caplog.text
+
+
+def test_venue_export_is_named_after_the_venue(staff_client, conn, venue):
+    insert_legacy(conn, "=1+1")
+    token = hidden_fields(staff_client.get("/tracing/venue").get_data(as_text=True))
+    response = staff_client.post("/tracing/venue/export", data={
+        **token, "venue": "kaffestuggu", "case_ref": "2026/17", "from": "2026-11-19T18:00", "to": "2026-11-19T21:00"})
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="kaffestuggu_2026-11-20_slett-innen-2026-12-04.csv"')
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert [row[1] for row in rows[1:]] == ["'=1+1"]
 
 
 FODS = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
