@@ -69,6 +69,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.demo and app.config["PUBLIC_URL"] == "http://127.0.0.1:8080":
         app.config["PUBLIC_URL"] = f"http://{args.host}:{args.port}"
     prepare(app, args.demo)
+    # The server purges by itself (hourly), so the 14 days hold even where no timer was set up.
+    from roros_checkin.retention import BackgroundPurge
+
+    BackgroundPurge(app.config, app.config["CLOCK"]).start()
 
     import waitress
 

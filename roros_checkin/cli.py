@@ -4,16 +4,14 @@ from __future__ import annotations
 import re
 import sqlite3
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
-from . import queries, times
+from . import queries, times, venues
 from .db import get_db, schema_version, upgrade, write_transaction
-
-SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
-PASSWORD_MIN, PASSWORD_MAX = 12, 128
 
 db_cli = AppGroup("db", help="Create and upgrade the database.")
 venues_cli = AppGroup("venues", help="Add, list, open and close venues.")
@@ -33,29 +31,14 @@ def db_upgrade() -> None:
                + (f" (applied {', '.join(map(str, applied))})." if applied else " (nothing to apply)."))
 
 
-def check_venue_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not 1 <= len(name) <= 120:
-        raise click.ClickException("the venue name must be 1 to 120 characters")
-    return name
-
-
 def add_venue(slug: str, name: str, address: str) -> None:
-    """Add a venue; a ClickException explains a refused slug or name."""
-    if not SLUG.fullmatch(slug):
-        raise click.ClickException(
-            f"slug {slug!r} refused: use 1-64 lower-case letters a-z, digits and inner hyphens")
-    name = check_venue_name(name)
-    address = " ".join(address.split())
-    if len(address) > 200:
-        raise click.ClickException("the address must be at most 200 characters")
+    """Add a venue; a ClickException explains a refused slug, name or address."""
     conn = get_db()
     upgrade(conn)
     try:
-        with write_transaction(conn):
-            queries.insert_venue(conn, slug, name, address, times.now())
-    except sqlite3.IntegrityError:
-        raise click.ClickException(f"a venue with slug {slug!r} already exists") from None
+        venues.add_venue(conn, slug, name, address, times.now())
+    except venues.VenueRefused as refused:
+        raise click.ClickException(str(refused)) from None
 
 
 @venues_cli.command("add")
@@ -107,14 +90,17 @@ def venues_activate(slug: str | None, every: bool) -> None:
     _set_active(slug, every, True)
 
 
-def read_new_password(from_stdin: bool) -> str:
+def read_new_password(from_stdin: bool, username: str = "") -> str:
     """A new password from stdin or a hidden prompt, checked against the password rules."""
+    from .passwords import password_problem
+
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise click.ClickException(f"the password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+    problem = password_problem(password, username)
+    if problem:
+        raise click.ClickException(problem)
     return password
 
 
@@ -123,20 +109,27 @@ def read_new_password(from_stdin: bool) -> str:
 @click.option("--role", type=click.Choice(["tracer", "admin"]), default="tracer", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def staff_add(username: str, role: str, password_stdin: bool) -> None:
-    """Add a tracing-team account (the password is prompted, or read from stdin)."""
-    from .tracing.auth import hash_password
+    """Add a tracing-team account (the password is prompted, or read from stdin).
+
+    Prints the account's two-factor enrolment (otpauth:// URI and QR code) once: scan it into
+    the person's authenticator app, then clear the terminal.
+    """
+    from .passwords import hash_password
+    from .tracing import two_factor
 
     if not re.fullmatch(r"[A-Za-z0-9._-]{2,64}", username):
         raise click.ClickException("the username must be 2-64 letters a-z, digits, . _ or -")
-    password = read_new_password(password_stdin)
+    password = read_new_password(password_stdin, username)
+    secret = two_factor.new_secret()
     conn = get_db()
     upgrade(conn)
     try:
         with write_transaction(conn):
-            queries.insert_staff(conn, username, hash_password(password), role, None, times.now())
+            queries.insert_staff(conn, username, hash_password(password), role, secret, times.now())
     except sqlite3.IntegrityError:
         raise click.ClickException(f"an account named {username!r} already exists") from None
     click.echo(f"Added {role} {username}. Log in at {current_app.config['PUBLIC_URL']}/tracing/login")
+    echo_enrolment(username, secret)
 
 
 @staff_cli.command("list")
@@ -151,10 +144,199 @@ def staff_list() -> None:
 
 # --- operations: QR posters, venue import, purge, backup, check-deploy --------------------
 
+@venues_cli.command("qr")
+@click.argument("slugs", nargs=-1)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the PNG posters and posters.pdf.")
+@click.option("--areas", help="One poster per table or area: a range (1-12), a list (1,2,Bar) or both.")
+def venues_qr(slugs: tuple[str, ...], out_dir: Path, areas: str | None) -> None:
+    """Write printable A4 QR posters (300 dpi PNG each, and all in one PDF).
+
+    Without SLUGs, one for every open venue. The code leads to PUBLIC_URL/v/SLUG, with --areas to
+    PUBLIC_URL/v/SLUG?area=N, which fills in the table on the form.
+    """
+    from . import posters
+
+    conn = get_db()
+    upgrade(conn)
+    if slugs:
+        chosen = []
+        for slug in dict.fromkeys(slugs):
+            venue = queries.venue_by_slug(conn, slug)
+            if venue is None:
+                raise click.ClickException(f"no venue with slug {slug!r}")
+            chosen.append(venue)
+    else:
+        chosen = queries.list_venues(conn, active_only=True)
+        if not chosen:
+            raise click.ClickException("there is no open venue; add one with flask venues add")
+    config = current_app.config
+    try:
+        area_list = posters.parse_areas(areas) if areas is not None else None
+        pngs, pdf = posters.write_posters(posters.posters_for(chosen, config["PUBLIC_URL"], area_list),
+                                          out_dir, Path(config["POSTER_FONT_DIR"]), config["RETENTION_DAYS"])
+    except posters.PosterError as error:
+        raise click.ClickException(str(error)) from None
+    for png in pngs:
+        click.echo(f"Wrote {png}")
+    click.echo(f"Wrote {pdf} ({len(pngs)} pages). Print at 100 % (actual size) on A4.")
+
+
+@venues_cli.command("import")
+@click.argument("csv_file", type=click.File("rb"))
+def venues_import(csv_file) -> None:
+    """Add venues from a CSV file with a header row: slug, name, address (; or , separated, UTF-8).
+
+    Rows that cannot be added are reported with the reason; slugs already there are left as they
+    are, so running the same file again is safe.
+    """
+    conn = get_db()
+    upgrade(conn)
+    try:
+        result = venues.import_venues(conn, csv_file.read(), times.now())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    for line, reason in result.refused:
+        click.echo(f"line {line}: refused: {reason}")
+    click.echo(f"Added {len(result.added)} venues, refused {len(result.refused)} rows.")
+
+
+@click.command("purge")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+def purge(dry_run: bool) -> None:
+    """Delete visits, staff sessions, login attempts and audit entries past their retention.
+
+    Prints counts only. Safe while guests check in, and safe to run twice.
+    """
+    from . import retention
+
+    conn = get_db()
+    upgrade(conn)
+    result = retention.purge_expired(conn, current_app.config, times.now(), dry_run=dry_run)
+    click.echo(("Dry run: " if dry_run else "Purge: ") + result.summary() + ".")
+    if result.checkpoint_busy:
+        raise click.ClickException("the WAL could not be truncated (long-running readers); "
+                                   "deleted rows may linger in checkin.sqlite3-wal: run flask purge again")
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def backup(directory: Path) -> None:
+    """Back up the database into DIRECTORY (online backup API), check it, delete old backups.
+
+    Backups are written 0600 into a 0700 folder and removed after BACKUP_RETENTION_DAYS.
+    """
+    from . import backup as backups
+
+    conn = get_db()
+    upgrade(conn)
+    try:
+        result = backups.make_backup(conn, directory, current_app.config, times.now())
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Wrote {result.path} ({result.size} bytes, integrity ok).")
+    for path in result.removed:
+        click.echo(f"Deleted old backup {path}")
+
+
+@click.command("check-deploy")
+@with_appcontext
+def check_deploy() -> None:
+    """Check this deployment's settings and files; print each problem with its fix.
+
+    Exits non-zero when anything is found.
+    """
+    from .deploy_check import deploy_problems
+
+    problems = deploy_problems(current_app.config, Path(current_app.instance_path), times.now())
+    for problem in problems:
+        click.echo(f"PROBLEM: {problem.problem}\n    fix: {problem.fix}")
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) found")
+    click.echo("No problems found.")
+
+
 
 # --- security: staff disable and passwd, two-factor enrolment ----------------------------
+
+def echo_enrolment(username: str, secret: str) -> None:
+    """Show the two-factor seed once, as a URI and a terminal QR code, for the authenticator app."""
+    from .tracing import two_factor
+
+    uri = two_factor.provisioning_uri(username, secret)
+    if not current_app.config["TWO_FACTOR_ENABLED"]:
+        click.echo("Two-factor login is switched off in this configuration (TWO_FACTOR_ENABLED).")
+    click.echo("Scan this code with the authenticator app (or enter the URI), then clear the screen:")
+    click.echo(two_factor.terminal_qr(uri))
+    click.echo(uri)
+
+
+def _existing_account(username: str) -> None:
+    conn = get_db()
+    upgrade(conn)
+    if queries.staff_by_username(conn, username) is None:
+        raise click.ClickException(f"no account named {username!r}")
+
+
+@staff_cli.command("disable")
+@click.argument("username")
+def staff_disable(username: str) -> None:
+    """Disable an account and end all its sessions at once."""
+    _existing_account(username)
+    conn = get_db()
+    with write_transaction(conn):
+        queries.set_staff_active(conn, username, False)
+        ended = queries.delete_sessions_of(conn, username)
+    click.echo(f"Disabled {username} ({ended} session(s) ended).")
+
+
+@staff_cli.command("enable")
+@click.argument("username")
+def staff_enable(username: str) -> None:
+    """Allow a disabled account to log in again."""
+    _existing_account(username)
+    conn = get_db()
+    with write_transaction(conn):
+        queries.set_staff_active(conn, username, True)
+    click.echo(f"Enabled {username}.")
+
+
+@staff_cli.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def staff_passwd(username: str, password_stdin: bool) -> None:
+    """Set a new password for an account; its open sessions end."""
+    from .passwords import hash_password
+
+    _existing_account(username)
+    password = read_new_password(password_stdin, username)
+    conn = get_db()
+    with write_transaction(conn):
+        queries.set_staff_password(conn, username, hash_password(password))
+        ended = queries.delete_sessions_of(conn, username)
+    click.echo(f"New password set for {username} ({ended} session(s) ended).")
+
+
+@staff_cli.command("reset-2fa")
+@click.argument("username")
+def staff_reset_2fa(username: str) -> None:
+    """Give an account a new two-factor seed (lost phone); the old codes stop working."""
+    from .tracing import two_factor
+
+    _existing_account(username)
+    secret = two_factor.new_secret()
+    conn = get_db()
+    with write_transaction(conn):
+        queries.set_staff_totp_secret(conn, username, secret)
+        queries.delete_sessions_of(conn, username)
+    click.echo(f"New two-factor seed for {username}; its sessions ended.")
+    echo_enrolment(username, secret)
 
 
 def init_app(app: Flask) -> None:
     for group in (db_cli, venues_cli, staff_cli):
         app.cli.add_command(group)
+    for command in (purge, backup, check_deploy):
+        app.cli.add_command(command)

@@ -23,6 +23,17 @@ class Defaults:
     TIMEZONE = "Europe/Oslo"
     RETENTION_DAYS = 14
     AUDIT_RETENTION_DAYS = 365
+    # Login attempts are kept this long, then purged: the throttle's good-address rule looks back
+    # 30 days (tracing/throttle.py GOOD_ADDRESS_DAYS), so not shorter than that.
+    LOGIN_ATTEMPT_RETENTION_HOURS = 30 * 24
+    # How often the running server purges by itself (app.py starts the purge thread).
+    PURGE_INTERVAL_MINUTES = 60
+    # Backups hold personal data too: `flask backup` deletes those older than this.
+    BACKUP_RETENTION_DAYS = 14
+    # check-deploy flags a purge or backup older than this (a nightly timer plus slack).
+    MAINTENANCE_MAX_AGE_HOURS = 26
+    # DejaVu (Debian: fonts-dejavu-core) has æ, ø and å; the posters are drawn with it.
+    POSTER_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
     DEFAULT_STAY_MINUTES = 180
     MIN_OVERLAP_MINUTES = 15
     # Case search: the default window starts this long before symptom onset or the test date.
@@ -34,7 +45,10 @@ class Defaults:
     CLOCK_SKEW_MINUTES = 5
     # Consent text version stored with each visit; raise it when the consent wording changes.
     CONSENT_VERSION = "2026-11-1"
+    # Rate limits on check-in POSTs (see ratelimit.py); benchmarks switch them off.
     RATELIMIT_ENABLED = True
+    # Host names served (others get 400). Empty: PUBLIC_URL's host name plus localhost names.
+    TRUSTED_HOSTS: list[str] = []
     TWO_FACTOR_ENABLED = True
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 10

@@ -305,5 +305,150 @@ def last_checkin_per_venue(conn: sqlite3.Connection, not_before: int) -> dict[in
 
 # --- operations: purge, backups, maintenance runs ----------------------------------------
 
+# The purge reads ids without the write lock, then deletes them in short write transactions;
+# the age test is repeated in the DELETE, so an id re-used in between is never deleted wrongly.
+EXPIRED_ID_QUERIES = {
+    "visits": "SELECT id FROM visits WHERE arrived_at <= ? ORDER BY id LIMIT ?",
+    "login_attempts": "SELECT id FROM login_attempts WHERE at <= ? ORDER BY id LIMIT ?",
+    "audit_log": "SELECT id FROM audit_log WHERE at <= ? ORDER BY id LIMIT ?",
+}
+DELETE_EXPIRED_BY_ID = {
+    "visits": "DELETE FROM visits WHERE id = ? AND arrived_at <= ?",
+    "login_attempts": "DELETE FROM login_attempts WHERE id = ? AND at <= ?",
+    "audit_log": "DELETE FROM audit_log WHERE id = ? AND at <= ?",
+}
+COUNT_EXPIRED = {
+    "visits": "SELECT count(*) FROM visits WHERE arrived_at <= ?",
+    "login_attempts": "SELECT count(*) FROM login_attempts WHERE at <= ?",
+    "audit_log": "SELECT count(*) FROM audit_log WHERE at <= ?",
+}
+
+
+def expired_ids(conn: sqlite3.Connection, table: str, cutoff: int, limit: int) -> list[int]:
+    """Up to limit ids of rows in table (visits, login_attempts, audit_log) at or before cutoff."""
+    return [row[0] for row in conn.execute(EXPIRED_ID_QUERIES[table], (cutoff, limit))]
+
+
+def delete_expired_ids(conn: sqlite3.Connection, table: str, ids: list[int], cutoff: int) -> int:
+    """Delete those of ids that are still at or before cutoff; return how many went."""
+    before = conn.total_changes
+    conn.executemany(DELETE_EXPIRED_BY_ID[table], ((row_id, cutoff) for row_id in ids))
+    return conn.total_changes - before
+
+
+def count_expired(conn: sqlite3.Connection, table: str, cutoff: int) -> int:
+    return conn.execute(COUNT_EXPIRED[table], (cutoff,)).fetchone()[0]
+
+
+def count_ended_staff_sessions(conn: sqlite3.Connection, idle_before: int, created_before: int) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM staff_sessions WHERE last_seen_at <= ? OR created_at <= ?",
+        (idle_before, created_before),
+    ).fetchone()[0]
+
+
+def delete_ended_staff_sessions(conn: sqlite3.Connection, idle_before: int, created_before: int) -> int:
+    """Staff sessions past their idle or absolute timeout; a handful of rows, deleted at once."""
+    return conn.execute(
+        "DELETE FROM staff_sessions WHERE last_seen_at <= ? OR created_at <= ?",
+        (idle_before, created_before),
+    ).rowcount
+
+
+def record_maintenance_run(conn: sqlite3.Connection, task: str, now: int, detail: str) -> None:
+    conn.execute(
+        "INSERT INTO maintenance_runs (task, ran_at, detail) VALUES (?, ?, ?)"
+        " ON CONFLICT (task) DO UPDATE SET ran_at = excluded.ran_at, detail = excluded.detail",
+        (task, now, detail),
+    )
+
+
+def last_maintenance_run(conn: sqlite3.Connection, task: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT task, ran_at, detail FROM maintenance_runs WHERE task = ?",
+                        (task,)).fetchone()
+
+
+def checkpoint_truncate(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    """PRAGMA wal_checkpoint(TRUNCATE): (busy, WAL frames, frames checkpointed)."""
+    return tuple(conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+
+
+def integrity_check(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute("PRAGMA integrity_check")]
+
+
 
 # --- security: login throttling, staff accounts and sessions -----------------------------
+
+def insert_login_attempt(conn: sqlite3.Connection, username: str, client: str, now: int,
+                         success: bool) -> None:
+    conn.execute("INSERT INTO login_attempts (username, client, at, success) VALUES (?, ?, ?, ?)",
+                 (username, client, now, int(success)))
+
+
+def delete_login_attempts_before(conn: sqlite3.Connection, before: int) -> int:
+    return conn.execute("DELETE FROM login_attempts WHERE at < ?", (before,)).rowcount
+
+
+# Failed attempts of one scope after `since` and after that scope's last success.
+_FAILURES_SQL = {
+    "pair": "SELECT count(*), max(at) FROM login_attempts"
+            " WHERE username = ? AND client = ? AND success = 0 AND at > ? AND at > coalesce(("
+            "SELECT max(at) FROM login_attempts WHERE username = ? AND client = ? AND success = 1), 0)",
+    "account": "SELECT count(*), max(at) FROM login_attempts"
+               " WHERE username = ? AND success = 0 AND at > ? AND at > coalesce(("
+               "SELECT max(at) FROM login_attempts WHERE username = ? AND success = 1), 0)",
+    "client": "SELECT count(*), max(at) FROM login_attempts"
+              " WHERE client = ? AND success = 0 AND at > ? AND at > coalesce(("
+              "SELECT max(at) FROM login_attempts WHERE client = ? AND success = 1), 0)",
+}
+
+
+def login_failures(conn: sqlite3.Connection, scope: str, keys: tuple[str, ...],
+                   since: int) -> tuple[int, int | None]:
+    """(count, latest) of failures for scope pair (username, client), account or client."""
+    row = conn.execute(_FAILURES_SQL[scope], (*keys, since, *keys)).fetchone()
+    return row[0], row[1]
+
+
+def has_logged_in_from(conn: sqlite3.Connection, username: str, client: str, since: int) -> bool:
+    """Whether this account logged in successfully from this address since `since`."""
+    return conn.execute(
+        "SELECT 1 FROM login_attempts WHERE username = ? AND client = ? AND success = 1 AND at > ?"
+        " LIMIT 1", (username, client, since)).fetchone() is not None
+
+
+def accept_totp_step(conn: sqlite3.Connection, staff_id: int, step: int) -> bool:
+    """Record a used one-time-code step; False if this or a later step was already used (replay)."""
+    cur = conn.execute(
+        "UPDATE staff SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+        (step, staff_id, step))
+    return cur.rowcount == 1
+
+
+def set_staff_totp_secret(conn: sqlite3.Connection, username: str, secret: str) -> int:
+    return conn.execute("UPDATE staff SET totp_secret = ?, totp_last_step = NULL WHERE username = ?",
+                        (secret, username)).rowcount
+
+
+def set_staff_password(conn: sqlite3.Connection, username: str, password_hash: str) -> int:
+    return conn.execute("UPDATE staff SET password_hash = ? WHERE username = ?",
+                        (password_hash, username)).rowcount
+
+
+def set_staff_active(conn: sqlite3.Connection, username: str, active: bool) -> int:
+    return conn.execute("UPDATE staff SET active = ? WHERE username = ?", (int(active), username)).rowcount
+
+
+def delete_sessions_of(conn: sqlite3.Connection, username: str) -> int:
+    """End every session of one account."""
+    return conn.execute(
+        "DELETE FROM staff_sessions WHERE staff_id IN (SELECT id FROM staff WHERE username = ?)",
+        (username,)).rowcount
+
+
+def venue_arrivals(conn: sqlite3.Connection, venue_id: int, start: int, end: int) -> list[int]:
+    """Arrival times (only the times) of guests' own check-ins at one venue in [start, end)."""
+    return [row[0] for row in conn.execute(
+        "SELECT arrived_at FROM visits WHERE venue_id = ? AND arrived_at >= ? AND arrived_at < ?"
+        " AND source != 'paper' ORDER BY arrived_at", (venue_id, start, end))]
