@@ -16,7 +16,7 @@ def unmatched_tracing_paths_need_staff() -> Response | None:
     """A /tracing/ URL that matches no route (404) or not this method (405) answers a
     visitor without a session with the login redirect too, so no one can map the routes."""
     if request.blueprint is None and request.path.startswith(bp.url_prefix + "/"):
-        session = auth.current_session(get_db(), request.cookies.get(auth.COOKIE), times.now())
+        session = auth.current_session(get_db(), request.cookies.get(auth.cookie_name()), times.now())
         if session is None or not session["verified"]:
             return redirect(url_for("tracing.login", next=request.path), 303)
     return None
