@@ -2,7 +2,8 @@
 
 Never a file copy: `cp` of a live WAL database can miss committed transactions or copy a torn
 state. A backup holds the same personal data as the database, so it is written with mode 0600
-into a 0700 folder, carries nothing past the retention, and is deleted after BACKUP_RETENTION_DAYS.
+into a 0700 folder, carries nothing past the retention (every purge also purges the backups in BACKUP_DIR), and is
+deleted after BACKUP_RETENTION_DAYS.
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def _copy(source: sqlite3.Connection, target: Path, config: Mapping[str, Any], n
         copy.execute("PRAGMA secure_delete = ON")
         source.backup(copy)
         # The live purge runs hourly; anything that expired since is not carried into the backup.
-        retention.purge_expired(copy, config, now)
+        retention.purge_expired(copy, config, now, include_backups=False)
         problems = queries.integrity_check(copy)
         if problems != ["ok"]:
             raise BackupError("integrity_check failed on the copy: " + "; ".join(problems[:5]))
@@ -109,6 +110,28 @@ def make_backup(source: sqlite3.Connection, directory: Path, config: Mapping[str
     with write_transaction(source):
         queries.record_maintenance_run(source, "backup", now, f"{final.name}, {result.size} bytes")
     return result
+
+
+def purge_backups(directory: Path, config: Mapping[str, Any], now: int) -> int:
+    """Delete expired visits inside every backup in directory; return how many went.
+
+    The live database forgets a visit RETENTION_DAYS after it; without this, a nightly
+    backup would keep it for up to BACKUP_RETENTION_DAYS more.
+    """
+    deleted = 0
+    directory = Path(directory)
+    if not directory.is_dir():
+        return 0
+    for path in sorted(directory.iterdir()):
+        if backup_time(path) is None or not path.is_file():
+            continue
+        copy = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            copy.execute("PRAGMA secure_delete = ON")
+            deleted += retention.purge_expired(copy, config, now, include_backups=False).visits
+        finally:
+            copy.close()
+    return deleted
 
 
 def remove_old_backups(directory: Path, now: int, keep_days: int) -> list[Path]:

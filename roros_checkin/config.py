@@ -30,6 +30,10 @@ class Defaults:
     PURGE_INTERVAL_MINUTES = 60
     # Backups hold personal data too: `flask backup` deletes those older than this.
     BACKUP_RETENTION_DAYS = 14
+    # The folder `flask backup` writes to. When set, every purge (hourly in the server, and
+    # `flask purge`) also deletes expired visits inside each backup there, so no backup keeps
+    # a visit past RETENTION_DAYS either.
+    BACKUP_DIR = ""
     # check-deploy flags a purge or backup older than this (a nightly timer plus slack).
     MAINTENANCE_MAX_AGE_HOURS = 26
     # DejaVu (Debian: fonts-dejavu-core) has æ, ø and å; the posters are drawn with it.

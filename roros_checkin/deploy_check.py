@@ -101,6 +101,10 @@ def check_settings(config: Mapping[str, Any], debug: bool) -> list[Problem]:
     if config.get("BACKUP_RETENTION_DAYS", 14) > config.get("RETENTION_DAYS", 14):
         problems.append(Problem("BACKUP_RETENTION_DAYS is longer than RETENTION_DAYS",
                                 "set BACKUP_RETENTION_DAYS to RETENTION_DAYS or less"))
+    if not config.get("BACKUP_DIR"):
+        problems.append(Problem("BACKUP_DIR is not set: the purge cannot delete expired visits inside the backups",
+                                'set BACKUP_DIR = "/var/backups/roros-checkin" (the folder of flask backup) '
+                                "in instance/config.py"))
     return problems
 
 

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from . import db, queries
@@ -62,13 +63,16 @@ class PurgeResult:
     login_attempts: int = 0
     audit_log: int = 0
     dry_run: bool = False
+    # Visits deleted inside the backups in BACKUP_DIR.
+    backup_visits: int = 0
     # True when readers kept the WAL from being truncated; the next purge tries again.
     checkpoint_busy: bool = False
 
     def summary(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
         return (f"{verb} {self.visits} visits, {self.staff_sessions} staff sessions, "
-                f"{self.login_attempts} login attempts, {self.audit_log} audit entries")
+                f"{self.login_attempts} login attempts, {self.audit_log} audit entries"
+                + ("" if self.dry_run else f", {self.backup_visits} visits inside backups"))
 
 
 def _delete_in_batches(conn: sqlite3.Connection, table: str, cutoff: int, batch_size: int,
@@ -97,9 +101,11 @@ def checkpoint(conn: sqlite3.Connection) -> bool:
 
 
 def purge_expired(conn: sqlite3.Connection, config: Mapping[str, Any], now: int, dry_run: bool = False,
-                  batch_size: int = BATCH_SIZE, pause: float = BATCH_PAUSE_SECONDS) -> PurgeResult:
+                  batch_size: int = BATCH_SIZE, pause: float = BATCH_PAUSE_SECONDS,
+                  include_backups: bool = True) -> PurgeResult:
     """Delete visits, staff sessions, login attempts and audit entries past their retention.
 
+    With BACKUP_DIR set, expired visits inside the backups there go too.
     Safe to run twice and while guests check in. Records the run in maintenance_runs.
     """
     cutoffs = Cutoffs.at(config, now)
@@ -112,6 +118,10 @@ def purge_expired(conn: sqlite3.Connection, config: Mapping[str, Any], now: int,
         return result
     for table in BATCHED_TABLES:
         setattr(result, table, _delete_in_batches(conn, table, getattr(cutoffs, table), batch_size, pause))
+    if include_backups and config.get("BACKUP_DIR"):
+        from .backup import purge_backups
+
+        result.backup_visits = purge_backups(Path(config["BACKUP_DIR"]), config, now)
     with write_transaction(conn):
         result.staff_sessions = queries.delete_ended_staff_sessions(
             conn, cutoffs.session_idle, cutoffs.session_created)

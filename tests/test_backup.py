@@ -49,6 +49,24 @@ def test_backup_leaves_out_visits_past_retention(runner, client, clock, venue, t
     restored.close()
 
 
+def test_purge_deletes_expired_visits_inside_backups(app, runner, client, clock, venue, tmp_path):
+    backups = tmp_path / "backups"
+    app.config["BACKUP_DIR"] = str(backups)
+    post_checkin(client, name="Zyxwvu Backupmarker")
+    clock.advance(DAY)
+    post_checkin(client)
+    runner.invoke(args=["backup", str(backups)])
+    (copy,) = backups.iterdir()
+    clock.advance(13 * DAY)
+    result = runner.invoke(args=["purge"])
+    assert result.exit_code == 0 and "1 visits inside backups" in result.output
+    with sqlite3.connect(copy) as kept:
+        assert kept.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
+    kept.close()
+    assert b"Backupmarker" not in copy.read_bytes()
+    assert not list(backups.glob("*-journal")) and not list(backups.glob("*-wal"))
+
+
 def test_old_backups_are_deleted_and_other_files_kept(runner, clock, venue, tmp_path):
     folder = tmp_path / "backups"
     folder.mkdir(mode=0o700)

@@ -15,7 +15,8 @@ NOW = 1_795_194_000
 def good_config(tmp_path: Path) -> dict:
     # As on the server: no SECRET_KEY set, so one is generated into instance/secret_key (0600).
     return {"INSTANCE_PATH": tmp_path / "instance", "PUBLIC_URL": "https://checkin.roros.kommune.no",
-            "TRUSTED_PROXY": "127.0.0.1", "CLOCK": lambda: NOW}
+            "TRUSTED_PROXY": "127.0.0.1", "CLOCK": lambda: NOW,
+            "BACKUP_DIR": str(tmp_path / "backups")}
 
 
 def deployed(config: dict, purged_hours_ago: float | None = 1, backed_up_hours_ago: float | None = 1):
@@ -43,7 +44,8 @@ def test_bad_deployment_lists_each_problem_with_its_fix(good_config):
     good_config["INSTANCE_PATH"].mkdir(mode=0o700)
     (good_config["INSTANCE_PATH"] / "config.py").write_text("DEBUG = True\n")
     config = {**good_config, "SECRET_KEY": "changeme", "PUBLIC_URL": "http://127.0.0.1:8080",
-              "TRUSTED_PROXY": "*", "RATELIMIT_ENABLED": False, "TWO_FACTOR_ENABLED": False}
+              "TRUSTED_PROXY": "*", "RATELIMIT_ENABLED": False, "TWO_FACTOR_ENABLED": False,
+              "BACKUP_DIR": ""}
     app = deployed(config, purged_hours_ago=27, backed_up_hours_ago=None)
     instance = Path(app.instance_path)
     instance.chmod(0o755)
@@ -55,10 +57,10 @@ def test_bad_deployment_lists_each_problem_with_its_fix(good_config):
                      "TRUSTED_PROXY '*'", "RATELIMIT_ENABLED is off", "TWO_FACTOR_ENABLED is off",
                      f"{instance} is open to group or others (mode 755)", f"chmod 700 {instance}",
                      "checkin.sqlite3 is open to group or others (mode 644)",
-                     "the last purge ran 27 hours ago", "no backup has ever run"):
+                     "the last purge ran 27 hours ago", "no backup has ever run", "BACKUP_DIR is not set"):
         assert expected in output, expected
-    assert output.count("PROBLEM:") == output.count("    fix: ") == 10
-    assert "10 problem(s) found" in output
+    assert output.count("PROBLEM:") == output.count("    fix: ") == 11
+    assert "11 problem(s) found" in output
 
 
 def test_secret_key_file_readable_by_others_is_flagged(good_config):
@@ -81,12 +83,12 @@ def test_missing_proxy_and_old_backup_are_flagged(good_config):
                                  "http://checkin.roros.kommune.no", "https://checkin.roros.kommune.no/app"])
 def test_public_url_guests_cannot_reach_is_flagged(url):
     config = {"PUBLIC_URL": url, "TRUSTED_PROXY": "127.0.0.1", "RATELIMIT_ENABLED": True,
-              "TWO_FACTOR_ENABLED": True}
+              "TWO_FACTOR_ENABLED": True, "BACKUP_DIR": "/var/backups/roros-checkin"}
     problems = deploy_check.check_settings(config, debug=False)
     assert len(problems) == 1 and problems[0].problem.startswith(f"PUBLIC_URL {url!r}")
 
 
 def test_public_https_url_passes():
     config = {"PUBLIC_URL": "https://checkin.roros.kommune.no", "TRUSTED_PROXY": "127.0.0.1",
-              "RATELIMIT_ENABLED": True, "TWO_FACTOR_ENABLED": True}
+              "RATELIMIT_ENABLED": True, "TWO_FACTOR_ENABLED": True, "BACKUP_DIR": "/var/backups/roros-checkin"}
     assert deploy_check.check_settings(config, debug=False) == []

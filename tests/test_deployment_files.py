@@ -24,7 +24,7 @@ def test_service_runs_app_py_on_loopback_under_its_own_user():
     assert service["User"] == "roros-checkin"
     assert re.search(r"python app\.py --host 127\.0\.0\.1 --port 8080\b", service["ExecStart"])
     assert service["UMask"] == "0077"
-    assert service["ReadWritePaths"] == "/opt/roros-checkin/instance"
+    assert service["ReadWritePaths"].split() == ["/opt/roros-checkin/instance", "/var/backups/roros-checkin"]
 
 
 def test_nginx_sends_to_the_service_with_tls_hsts_and_overwritten_forwarded_headers():
