@@ -447,6 +447,13 @@ def delete_sessions_of(conn: sqlite3.Connection, username: str) -> int:
         (username,)).rowcount
 
 
+def arrivals_of_all_venues(conn: sqlite3.Connection, start: int, end: int) -> list[tuple[int, int]]:
+    """(venue_id, arrived_at) of guests' own check-ins in [start, end), by venue and time."""
+    return [tuple(row) for row in conn.execute(
+        "SELECT venue_id, arrived_at FROM visits WHERE arrived_at >= ? AND arrived_at < ?"
+        " AND source != 'paper' ORDER BY venue_id, arrived_at", (start, end))]
+
+
 def venue_arrivals(conn: sqlite3.Connection, venue_id: int, start: int, end: int) -> list[int]:
     """Arrival times (only the times) of guests' own check-ins at one venue in [start, end)."""
     return [row[0] for row in conn.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, current_app, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from .. import activity, audit, queries, times
+from .. import activity, anomalies, audit, queries, times
 from ..db import get_db
 from . import auth, bp, paper, search  # noqa: F401  (registers their routes on bp)
 
@@ -41,6 +41,8 @@ def audit_log() -> str:
 
 @bp.get("/activity")
 def venue_activity() -> str:
-    data = activity.venue_activity(get_db(), times.now(), times.local_zone(),
-                                   current_app.config["RETENTION_DAYS"])
-    return render_template("tracing/activity.html", activity=data)
+    conn, now = get_db(), times.now()
+    data = activity.venue_activity(conn, now, times.local_zone(), current_app.config["RETENTION_DAYS"])
+    odd = anomalies.anomalies_per_venue(conn, now - anomalies.ANOMALY_HOURS * 3600, now + 60)
+    return render_template("tracing/activity.html", activity=data, anomalies=odd,
+                           anomaly_hours=anomalies.ANOMALY_HOURS)
