@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from flask import Flask, current_app, g
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+EXTENSION = "roros_checkin.db"
 BUSY_TIMEOUT_MS = 5000
 
 # Set on every connection: these defaults differ between SQLite builds.
@@ -43,16 +45,57 @@ def connect(path: str) -> sqlite3.Connection:
 
 
 def get_db() -> sqlite3.Connection:
-    """The connection of the current app context."""
+    """The connection of the current app context: the serving thread's own long-lived connection.
+
+    Opening a connection per request (file open, WAL index mapping, PRAGMAs, and a checkpoint when the
+    last one closes) cost more than the whole check-in's SQL, so each thread keeps one; an app context
+    still has it to itself, and its teardown leaves no transaction open.
+    """
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        g.db = _thread_connection(current_app)
     return g.db
 
 
-def close_db(_exc: BaseException | None = None) -> None:
+def _thread_connection(app: Flask) -> sqlite3.Connection:
+    local = app.extensions[EXTENSION]
+    path = app.config["DATABASE"]
+    conn = getattr(local, "conn", None)
+    if conn is None or local.path != path:
+        if conn is not None:
+            conn.close()
+        conn = local.conn = connect(path)
+        local.path = path
+    return conn
+
+
+def discard_connection() -> None:
+    """Close the current context's connection for good, e.g. after a disk error; the next request reopens."""
     conn = g.pop("db", None)
+    local = current_app.extensions[EXTENSION]
+    if getattr(local, "conn", None) is conn:
+        local.conn = None
     if conn is not None:
-        conn.close()
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass  # a connection broken by the disk error may fail to close cleanly; it is dropped anyway
+
+
+def close_db(exc: BaseException | None = None) -> None:
+    """End of an app context: roll back whatever a failed request left open; keep the connection."""
+    conn = g.get("db")
+    if conn is None:
+        return
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        discard_connection()
+        return
+    if isinstance(exc, sqlite3.Error):
+        discard_connection()
+        return
+    g.pop("db", None)
 
 
 @contextmanager
@@ -108,4 +151,6 @@ def latest_version() -> int:
 
 
 def init_app(app: Flask) -> None:
+    # Per thread and per app, so test apps on other files never share a connection.
+    app.extensions[EXTENSION] = threading.local()
     app.teardown_appcontext(close_db)
