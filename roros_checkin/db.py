@@ -98,16 +98,28 @@ def close_db(exc: BaseException | None = None) -> None:
     g.pop("db", None)
 
 
+# Writers of this process queue here before asking SQLite for its write lock. SQLite's busy handler
+# has no queue: a waiting writer sleeps 1, 2, 5 … 100 ms and retries, so under load the commit that
+# holds the lock through its fsync (synchronous=FULL) left other threads asleep long after it finished.
+# A writer in another process (a second server, `flask purge`) still meets the busy handler.
+_process_writer = threading.Lock()
+
+
 @contextmanager
 def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE … COMMIT: take the write lock up front, so a busy database waits, not fails."""
-    conn.execute("BEGIN IMMEDIATE")
+    if not _process_writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+        raise sqlite3.OperationalError("database is locked (another thread of this process is writing)")
     try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        _process_writer.release()
 
 
 def migration_files() -> list[tuple[int, Path]]:
