@@ -68,9 +68,13 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
 
     conn = get_db()
     key = form.idempotency_key.data or ""
-    if IDEMPOTENCY_KEY.fullmatch(key) and queries.visit_venue_by_idempotency_key(conn, key) == venue["id"]:
+    stored_at = queries.visit_venue_by_idempotency_key(conn, key) if IDEMPOTENCY_KEY.fullmatch(key) else None
+    if stored_at == venue["id"]:
         # A re-sent form (double tap, retry, back and resend): show the first one's receipt.
         return _after_checkin(venue, source, visits.receipt_token(key))
+    if stored_at is not None:
+        # A key already used at another venue is never reused: the form gets a fresh one.
+        form.idempotency_key.data = ""
     if form.duplicated_fields():
         abort(400)
     if form.validate():
