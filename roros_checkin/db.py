@@ -61,6 +61,7 @@ def _thread_connection(app: Flask) -> sqlite3.Connection:
     path = app.config["DATABASE"]
     conn = getattr(local, "conn", None)
     if conn is None or local.path != path:
+        local.conn = None
         if conn is not None:
             conn.close()
         conn = local.conn = connect(path)
