@@ -1,10 +1,12 @@
 """The SQLite connection (one per app context), its PRAGMAs, and the numbered migrations."""
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +31,12 @@ PRAGMAS = (
 )
 
 
+class Connection(sqlite3.Connection):
+    """A connection that knows the lock file its writers queue on (see write_transaction)."""
+
+    writer_lock_path: str | None = None
+
+
 def connect(path: str) -> sqlite3.Connection:
     """Open a connection with the project's PRAGMAs; the file is created 0600 if new."""
     database = Path(path)
@@ -37,7 +45,8 @@ def connect(path: str) -> sqlite3.Connection:
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
     # isolation_level=None: no implicit DEFERRED transactions; writes say BEGIN IMMEDIATE.
     conn = sqlite3.connect(database, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
-                           check_same_thread=False)
+                           check_same_thread=False, factory=Connection)
+    conn.writer_lock_path = f"{database}{WRITER_LOCK_SUFFIX}"
     conn.row_factory = sqlite3.Row
     for pragma in PRAGMAS:
         conn.execute(pragma)
@@ -99,26 +108,75 @@ def close_db(exc: BaseException | None = None) -> None:
     g.pop("db", None)
 
 
-# Writers of this process queue here before asking SQLite for its write lock. SQLite's busy handler
-# has no queue: a waiting writer sleeps 1, 2, 5 … 100 ms and retries, so under load the commit that
-# holds the lock through its fsync (synchronous=FULL) left other threads asleep long after it finished.
-# A writer in another process (a second server, `flask purge`) still meets the busy handler.
+# Writers queue before asking SQLite for its write lock. SQLite's busy handler has no queue: a waiting
+# writer sleeps 1, 2, 5 … 100 ms and retries, so under load the commit that holds the lock through its
+# fsync (synchronous=FULL) leaves the others asleep long after it finished, and a writer can starve
+# until busy_timeout says "database is locked". So: threads of this process take a Lock (handed over
+# in order), then the process takes an flock on "<database>-writer", which every process (a second
+# server, `flask purge`) shares; a waiting process looks again within 2 ms instead of 100.
+WRITER_LOCK_SUFFIX = "-writer"
 _process_writer = threading.Lock()
+# path -> open fd (read-only: flock needs no more, and it never holds a disk busy for writing);
+# only touched under _process_writer.
+_writer_lock_files: dict[str, int] = {}
+
+
+def _busy(reason: str) -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError(f"database is locked ({reason})")
+    error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+    error.sqlite_errorname = "SQLITE_BUSY"
+    return error
+
+
+def _writer_lock_file(path: str | None) -> int | None:
+    """The open lock file for this database, or None where it cannot be made (e.g. read-only disk):
+    then SQLite's own locking still keeps writes correct, only without the queue."""
+    if path is None:
+        return None
+    if path not in _writer_lock_files:
+        if len(_writer_lock_files) >= 32:  # a process serves one database; tests make many
+            os.close(_writer_lock_files.pop(next(iter(_writer_lock_files))))
+        try:
+            _writer_lock_files[path] = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return None  # not remembered: tried again on the next write
+    return _writer_lock_files[path]
+
+
+def _lock_until(fd: int, deadline: float) -> bool:
+    delay = 0.0002
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.002)
 
 
 @contextmanager
 def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE … COMMIT: take the write lock up front, so a busy database waits, not fails."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     if not _process_writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
-        raise sqlite3.OperationalError("database is locked (another thread of this process is writing)")
+        raise _busy("another thread of this process kept writing")
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        fd = _writer_lock_file(getattr(conn, "writer_lock_path", None))
+        if fd is not None and not _lock_until(fd, deadline):
+            raise _busy("another process kept writing")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         _process_writer.release()
 

@@ -50,3 +50,38 @@ def test_a_database_error_drops_the_connection_and_the_next_context_reopens(app)
     with app.app_context():
         assert db.get_db() is not broken
         assert db.get_db().execute("SELECT 1").fetchone()[0] == 1
+
+
+def test_a_writer_waits_for_another_process_holding_the_writer_lock(app):
+    import fcntl
+    import os
+
+    path = app.config["DATABASE"] + db.WRITER_LOCK_SUFFIX
+    other_process = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)  # its own open file: a separate lock
+    fcntl.flock(other_process, fcntl.LOCK_EX)
+    written = threading.Event()
+
+    def write():
+        with app.app_context():
+            conn = db.get_db()
+            with db.write_transaction(conn):
+                queries.insert_venue(conn, "ventet", "Ventet", "", 0)
+        written.set()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        assert not written.wait(0.3)
+    finally:
+        fcntl.flock(other_process, fcntl.LOCK_UN)
+        os.close(other_process)
+    assert written.wait(5)
+    thread.join()
+
+
+def test_the_writer_lock_file_is_private(app, venue):
+    import os
+    import stat
+
+    mode = os.stat(app.config["DATABASE"] + db.WRITER_LOCK_SUFFIX).st_mode
+    assert stat.S_IMODE(mode) == 0o600
