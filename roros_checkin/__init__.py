@@ -48,6 +48,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Operations: background purge and the like are started by app.py, not here.
 
-    # Security: headers, host checks and rate limits hook in here.
+    # Security: headers on every response, the host names served, the public form's rate limits.
+    from . import ratelimit, security
+    security.init_app(app)
+    ratelimit.init_app(app)
 
     return app

@@ -13,7 +13,6 @@ from . import queries, times
 from .db import get_db, schema_version, upgrade, write_transaction
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
-PASSWORD_MIN, PASSWORD_MAX = 12, 128
 
 db_cli = AppGroup("db", help="Create and upgrade the database.")
 venues_cli = AppGroup("venues", help="Add, list, open and close venues.")
@@ -107,14 +106,17 @@ def venues_activate(slug: str | None, every: bool) -> None:
     _set_active(slug, every, True)
 
 
-def read_new_password(from_stdin: bool) -> str:
+def read_new_password(from_stdin: bool, username: str = "") -> str:
     """A new password from stdin or a hidden prompt, checked against the password rules."""
+    from .passwords import password_problem
+
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise click.ClickException(f"the password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+    problem = password_problem(password, username)
+    if problem:
+        raise click.ClickException(problem)
     return password
 
 
@@ -123,20 +125,27 @@ def read_new_password(from_stdin: bool) -> str:
 @click.option("--role", type=click.Choice(["tracer", "admin"]), default="tracer", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def staff_add(username: str, role: str, password_stdin: bool) -> None:
-    """Add a tracing-team account (the password is prompted, or read from stdin)."""
-    from .tracing.auth import hash_password
+    """Add a tracing-team account (the password is prompted, or read from stdin).
+
+    Prints the account's two-factor enrolment (otpauth:// URI and QR code) once: scan it into
+    the person's authenticator app, then clear the terminal.
+    """
+    from .passwords import hash_password
+    from .tracing import two_factor
 
     if not re.fullmatch(r"[A-Za-z0-9._-]{2,64}", username):
         raise click.ClickException("the username must be 2-64 letters a-z, digits, . _ or -")
-    password = read_new_password(password_stdin)
+    password = read_new_password(password_stdin, username)
+    secret = two_factor.new_secret()
     conn = get_db()
     upgrade(conn)
     try:
         with write_transaction(conn):
-            queries.insert_staff(conn, username, hash_password(password), role, None, times.now())
+            queries.insert_staff(conn, username, hash_password(password), role, secret, times.now())
     except sqlite3.IntegrityError:
         raise click.ClickException(f"an account named {username!r} already exists") from None
     click.echo(f"Added {role} {username}. Log in at {current_app.config['PUBLIC_URL']}/tracing/login")
+    echo_enrolment(username, secret)
 
 
 @staff_cli.command("list")
@@ -153,6 +162,80 @@ def staff_list() -> None:
 
 
 # --- security: staff disable and passwd, two-factor enrolment ----------------------------
+
+def echo_enrolment(username: str, secret: str) -> None:
+    """Show the two-factor seed once, as a URI and a terminal QR code, for the authenticator app."""
+    from .tracing import two_factor
+
+    uri = two_factor.provisioning_uri(username, secret)
+    if not current_app.config["TWO_FACTOR_ENABLED"]:
+        click.echo("Two-factor login is switched off in this configuration (TWO_FACTOR_ENABLED).")
+    click.echo("Scan this code with the authenticator app (or enter the URI), then clear the screen:")
+    click.echo(two_factor.terminal_qr(uri))
+    click.echo(uri)
+
+
+def _existing_account(username: str) -> None:
+    conn = get_db()
+    upgrade(conn)
+    if queries.staff_by_username(conn, username) is None:
+        raise click.ClickException(f"no account named {username!r}")
+
+
+@staff_cli.command("disable")
+@click.argument("username")
+def staff_disable(username: str) -> None:
+    """Disable an account and end all its sessions at once."""
+    _existing_account(username)
+    conn = get_db()
+    with write_transaction(conn):
+        queries.set_staff_active(conn, username, False)
+        ended = queries.delete_sessions_of(conn, username)
+    click.echo(f"Disabled {username} ({ended} session(s) ended).")
+
+
+@staff_cli.command("enable")
+@click.argument("username")
+def staff_enable(username: str) -> None:
+    """Allow a disabled account to log in again."""
+    _existing_account(username)
+    conn = get_db()
+    with write_transaction(conn):
+        queries.set_staff_active(conn, username, True)
+    click.echo(f"Enabled {username}.")
+
+
+@staff_cli.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def staff_passwd(username: str, password_stdin: bool) -> None:
+    """Set a new password for an account; its open sessions end."""
+    from .passwords import hash_password
+
+    _existing_account(username)
+    password = read_new_password(password_stdin, username)
+    conn = get_db()
+    with write_transaction(conn):
+        queries.set_staff_password(conn, username, hash_password(password))
+        ended = queries.delete_sessions_of(conn, username)
+    click.echo(f"New password set for {username} ({ended} session(s) ended).")
+
+
+@staff_cli.command("reset-2fa")
+@click.argument("username")
+def staff_reset_2fa(username: str) -> None:
+    """Give an account a new two-factor seed (lost phone); the old codes stop working."""
+    from .tracing import two_factor
+
+    _existing_account(username)
+    secret = two_factor.new_secret()
+    conn = get_db()
+    with write_transaction(conn):
+        queries.set_staff_totp_secret(conn, username, secret)
+        queries.delete_sessions_of(conn, username)
+    click.echo(f"New two-factor seed for {username}; its sessions ended.")
+    echo_enrolment(username, secret)
+
 
 
 def init_app(app: Flask) -> None:

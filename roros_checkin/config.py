@@ -29,7 +29,10 @@ class Defaults:
     CLOCK_SKEW_MINUTES = 5
     # Consent text version stored with each visit; raise it when the consent wording changes.
     CONSENT_VERSION = "2026-11-1"
+    # Rate limits on check-in POSTs (see ratelimit.py); benchmarks switch them off.
     RATELIMIT_ENABLED = True
+    # Host names served (others get 400). Empty: PUBLIC_URL's host name plus localhost names.
+    TRUSTED_HOSTS: list[str] = []
     TWO_FACTOR_ENABLED = True
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 10

@@ -85,7 +85,7 @@ class CheckinForm(FlaskForm):
     def validate_party_size(self, field: StringField) -> None:
         text = (field.data or "").strip() or "1"
         try:
-            size = int(text) if text.isdigit() and len(text) <= 2 else None
+            size = int(text) if text.isascii() and text.isdigit() and len(text) <= 2 else None
             self.cleaned["party_size"] = validation.clean_party_size(size)
         except InvalidInput as error:
             raise _rule(error) from None

@@ -164,3 +164,76 @@ def ping(conn: sqlite3.Connection) -> bool:
 
 
 # --- security: login throttling, staff accounts and sessions -----------------------------
+
+def insert_login_attempt(conn: sqlite3.Connection, username: str, client: str, now: int,
+                         success: bool) -> None:
+    conn.execute("INSERT INTO login_attempts (username, client, at, success) VALUES (?, ?, ?, ?)",
+                 (username, client, now, int(success)))
+
+
+def delete_login_attempts_before(conn: sqlite3.Connection, before: int) -> int:
+    return conn.execute("DELETE FROM login_attempts WHERE at < ?", (before,)).rowcount
+
+
+# Failed attempts of one scope after `since` and after that scope's last success.
+_FAILURES_SQL = {
+    "pair": "SELECT count(*), max(at) FROM login_attempts"
+            " WHERE username = ? AND client = ? AND success = 0 AND at > ? AND at > coalesce(("
+            "SELECT max(at) FROM login_attempts WHERE username = ? AND client = ? AND success = 1), 0)",
+    "account": "SELECT count(*), max(at) FROM login_attempts"
+               " WHERE username = ? AND success = 0 AND at > ? AND at > coalesce(("
+               "SELECT max(at) FROM login_attempts WHERE username = ? AND success = 1), 0)",
+    "client": "SELECT count(*), max(at) FROM login_attempts"
+              " WHERE client = ? AND success = 0 AND at > ? AND at > coalesce(("
+              "SELECT max(at) FROM login_attempts WHERE client = ? AND success = 1), 0)",
+}
+
+
+def login_failures(conn: sqlite3.Connection, scope: str, keys: tuple[str, ...],
+                   since: int) -> tuple[int, int | None]:
+    """(count, latest) of failures for scope pair (username, client), account or client."""
+    row = conn.execute(_FAILURES_SQL[scope], (*keys, since, *keys)).fetchone()
+    return row[0], row[1]
+
+
+def has_logged_in_from(conn: sqlite3.Connection, username: str, client: str, since: int) -> bool:
+    """Whether this account logged in successfully from this address since `since`."""
+    return conn.execute(
+        "SELECT 1 FROM login_attempts WHERE username = ? AND client = ? AND success = 1 AND at > ?"
+        " LIMIT 1", (username, client, since)).fetchone() is not None
+
+
+def accept_totp_step(conn: sqlite3.Connection, staff_id: int, step: int) -> bool:
+    """Record a used one-time-code step; False if this or a later step was already used (replay)."""
+    cur = conn.execute(
+        "UPDATE staff SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+        (step, staff_id, step))
+    return cur.rowcount == 1
+
+
+def set_staff_totp_secret(conn: sqlite3.Connection, username: str, secret: str) -> int:
+    return conn.execute("UPDATE staff SET totp_secret = ?, totp_last_step = NULL WHERE username = ?",
+                        (secret, username)).rowcount
+
+
+def set_staff_password(conn: sqlite3.Connection, username: str, password_hash: str) -> int:
+    return conn.execute("UPDATE staff SET password_hash = ? WHERE username = ?",
+                        (password_hash, username)).rowcount
+
+
+def set_staff_active(conn: sqlite3.Connection, username: str, active: bool) -> int:
+    return conn.execute("UPDATE staff SET active = ? WHERE username = ?", (int(active), username)).rowcount
+
+
+def delete_sessions_of(conn: sqlite3.Connection, username: str) -> int:
+    """End every session of one account."""
+    return conn.execute(
+        "DELETE FROM staff_sessions WHERE staff_id IN (SELECT id FROM staff WHERE username = ?)",
+        (username,)).rowcount
+
+
+def venue_arrivals(conn: sqlite3.Connection, venue_id: int, start: int, end: int) -> list[int]:
+    """Arrival times (only the times) of guests' own check-ins at one venue in [start, end)."""
+    return [row[0] for row in conn.execute(
+        "SELECT arrived_at FROM visits WHERE venue_id = ? AND arrived_at >= ? AND arrived_at < ?"
+        " AND source != 'paper' ORDER BY arrived_at", (venue_id, start, end))]

@@ -247,3 +247,9 @@ def test_no_name_or_phone_in_logs(client, venue, caplog):
     post_checkin(client, name="Zyxwvu <Markersen>", phone="+47 912 99 888")
     text = caplog.text
     assert "Zyxwvu" not in text and "99888" not in text and "99 888" not in text
+
+
+def test_party_size_in_other_digit_forms_is_refused_not_a_500(client, venue, conn):
+    for size in ("¹", "²", "٣", "１"):
+        assert post_checkin(client, party_size=size).status_code == 400, size
+    assert visit_rows(conn) == []

@@ -1,0 +1,84 @@
+"""Signs of fake check-ins at a venue, for the tracing team's venue activity page.
+
+A QR poster proves nobody's presence (a photo of it works from anywhere), so the activity page
+flags what does not look like guests: many check-ins in a few minutes, arrivals in the small
+hours, and many check-ins from one client address. Nothing is dropped or hidden: the tracing
+team decides. Only times and counts are shown, never a name, phone or client address.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from . import queries, ratelimit, times
+
+# Check-ins at one venue within BURST_WINDOW seconds that make a burst (a full café fills in
+# more than ten minutes; a poster photo shared online does not).
+VENUE_BURST = 30
+BURST_WINDOW = 600
+# Local hours with no ordinary guests: serving ends by 03:00 at the latest (alkoholloven § 4-4)
+# and breakfast starts at 06:00.
+NIGHT_HOURS = range(3, 6)
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    kind: str  # "burst", "night" or "address"
+    first: int
+    last: int
+    count: int
+
+    @property
+    def text(self) -> str:
+        return {
+            "burst": f"{self.count} registreringer i løpet av {BURST_WINDOW // 60} minutter",
+            "night": f"{self.count} registreringer med ankomst om natten (kl. 03–06)",
+            "address": f"{self.count} registreringer fra samme nettadresse i løpet av kort tid",
+        }[self.kind]
+
+
+def venue_bursts(arrivals: list[int]) -> list[Anomaly]:
+    """Runs of sorted arrivals where VENUE_BURST or more fall inside BURST_WINDOW seconds, merged."""
+    runs: list[list[int]] = []  # [first index, last index]
+    start = 0
+    for end, arrived in enumerate(arrivals):
+        while arrived - arrivals[start] >= BURST_WINDOW:
+            start += 1
+        if end - start + 1 < VENUE_BURST:
+            continue
+        if runs and start <= runs[-1][1]:
+            runs[-1][1] = end
+        else:
+            runs.append([start, end])
+    return [Anomaly("burst", arrivals[first], arrivals[last], last - first + 1) for first, last in runs]
+
+
+def night_arrivals(arrivals: list[int]) -> list[Anomaly]:
+    """Arrivals in NIGHT_HOURS local time, one entry per night."""
+    zone = times.local_zone()
+    nights: dict[str, list[int]] = {}
+    for arrived in arrivals:
+        local = datetime.fromtimestamp(arrived, tz=timezone.utc).astimezone(zone)
+        if local.hour in NIGHT_HOURS:
+            nights.setdefault(local.date().isoformat(), []).append(arrived)
+    return [Anomaly("night", stamps[0], stamps[-1], len(stamps)) for stamps in nights.values()]
+
+
+def venue_anomalies(conn: sqlite3.Connection, venue: sqlite3.Row, start: int, end: int) -> list[Anomaly]:
+    """Everything odd at one venue between start and end, oldest first."""
+    arrivals = queries.venue_arrivals(conn, venue["id"], start, end)
+    found = venue_bursts(arrivals) + night_arrivals(arrivals)
+    found += [Anomaly("address", burst.first, burst.last, burst.count)
+              for burst in ratelimit.limiter().bursts_at(venue["slug"], start, end)]
+    return sorted(found, key=lambda anomaly: (anomaly.first, anomaly.kind))
+
+
+def anomalies_per_venue(conn: sqlite3.Connection, start: int, end: int) -> list[tuple[sqlite3.Row, list[Anomaly]]]:
+    """(venue, its anomalies) for every venue with something odd between start and end."""
+    found = []
+    for venue in queries.list_venues(conn):
+        odd = venue_anomalies(conn, venue, start, end)
+        if odd:
+            found.append((venue, odd))
+    return found

@@ -1,0 +1,58 @@
+"""Login throttling, kept in SQLite (login_attempts) so a restart forgets nothing.
+
+Failures are counted in three scopes, each over the last hour and only since that scope's last
+successful login:
+
+- one account from one address (a guessing script): 5 free failures;
+- one account from any address (a distributed attack on one account): 10 free failures,
+  but not counted against an address this account logged in from in the last 30 days, so
+  an attacker elsewhere cannot keep its owner out; from a new address the owner waits at
+  most MAX_DELAY between tries;
+- one address against any account (password spraying): 20 free failures.
+
+Past the free failures each further attempt must wait BASE_DELAY, doubling per failure up to
+MAX_DELAY after the latest failure. Attempts refused for waiting are logged but not counted,
+so hammering does not stretch the wait. An hour allows at most about 20 failures per account,
+well inside ASVS's 100. Delays, not a lock: nobody is locked out for good.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+from .. import queries
+from ..db import write_transaction
+
+WINDOW = 3600
+BASE_DELAY = 15
+MAX_DELAY = 15 * 60
+FREE = {"pair": 5, "account": 10, "client": 20}
+GOOD_ADDRESS_DAYS = 30
+# Attempts are the authentication log; kept long enough for the good-address rule, then deleted.
+KEEP_ATTEMPTS_DAYS = 30
+
+
+def delay_after(failures: int, free: int) -> int:
+    """Seconds to wait after the latest failure, given the failures counted so far."""
+    if failures < free:
+        return 0
+    return min(MAX_DELAY, BASE_DELAY * 2 ** min(failures - free, 16))
+
+
+def retry_after(conn: sqlite3.Connection, username: str, client: str, now: int) -> int:
+    """Seconds until this username may be tried from this address; 0 means now."""
+    since = now - WINDOW
+    scopes = [("pair", (username, client)), ("client", (client,))]
+    if not queries.has_logged_in_from(conn, username, client, now - GOOD_ADDRESS_DAYS * 86400):
+        scopes.append(("account", (username,)))
+    wait = 0
+    for scope, keys in scopes:
+        failures, latest = queries.login_failures(conn, scope, keys, since)
+        if latest is not None:
+            wait = max(wait, latest + delay_after(failures, FREE[scope]) - now)
+    return max(0, wait)
+
+
+def record_attempt(conn: sqlite3.Connection, username: str, client: str, now: int, success: bool) -> None:
+    with write_transaction(conn):
+        queries.insert_login_attempt(conn, username, client, now, success)
+        queries.delete_login_attempts_before(conn, now - KEEP_ATTEMPTS_DAYS * 86400)
