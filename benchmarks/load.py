@@ -175,8 +175,10 @@ def report(series: dict[str, list[dict]], args: argparse.Namespace) -> dict:
                                                                     if args.servers == 2
                                                                     else "server CPU0, wrk CPU1")},
                "project_median": project, "baseline_median": baseline, "runs": series}
+    summary["settings"]["load_average_after"] = [round(value, 1) for value in os.getloadavg()]
     print(f"{args.runs} run(s) × {args.duration} s, wrk -c{args.connections}, waitress threads={args.threads}, "
-          f"servers={args.servers}, pinning: {summary['settings']['pinning']}")
+          f"servers={args.servers}, pinning: {summary['settings']['pinning']}; load average afterwards "
+          f"{summary['settings']['load_average_after']} (other work on the machine shows here)")
     print("| run | project check-ins/s | project req/s | p50 ms | p95 ms | p99 ms | baseline req/s | baseline p99 ms |")
     print("|---|---|---|---|---|---|---|---|")
     for index, run in enumerate(series["project"]):

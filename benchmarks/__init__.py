@@ -1,0 +1,1 @@
+"""Benchmarks: fill a database with realistic visits, time the tracing searches."""
