@@ -30,17 +30,35 @@ def prepare(app, demo: bool) -> None:
                 queries.insert_venue(conn, DEMO_SLUG, DEMO_NAME, DEMO_ADDRESS, times.now())
         except sqlite3.IntegrityError:
             pass  # the demo venue is already there from an earlier run
+        poster = demo_poster(app, queries.venue_by_slug(conn, DEMO_SLUG))
     base = app.config["PUBLIC_URL"]
     print(f"""
 Demo venue ready: {DEMO_NAME}
   Guest check-in page:   {base}/v/{DEMO_SLUG}
   Venue tablet (kiosk):  {base}/kiosk/{DEMO_SLUG}
   Start page:            {base}/
+  QR poster to print:    {poster}
 Next steps:
   A staff account for the tracing pages:  .venv/bin/flask staff add kari --role admin
   then log in at {base}/tracing/login
   Stop the server with Ctrl+C.
 """, flush=True)
+
+
+def demo_poster(app, venue) -> str:
+    """Draw the demo venue's A4 poster beside the database; its path, or why there is none."""
+    from pathlib import Path
+
+    from roros_checkin import posters
+
+    out_dir = Path(app.config["DATABASE"]).parent / "demo-poster"
+    try:
+        _pngs, pdf = posters.write_posters(posters.posters_for([venue], app.config["PUBLIC_URL"], None),
+                                           out_dir, Path(app.config["POSTER_FONT_DIR"]),
+                                           app.config["RETENTION_DAYS"])
+    except posters.PosterError as error:
+        return f"not drawn ({error})"
+    return str(pdf)
 
 
 def waitress_options(config, host: str, port: int, threads: int) -> dict:
@@ -69,6 +87,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.demo and app.config["PUBLIC_URL"] == "http://127.0.0.1:8080":
         app.config["PUBLIC_URL"] = f"http://{args.host}:{args.port}"
     prepare(app, args.demo)
+    # The server purges by itself (hourly), so the 14 days hold even where no timer was set up.
+    from roros_checkin.retention import BackgroundPurge
+
+    BackgroundPurge(app.config, app.config["CLOCK"]).start()
 
     import waitress
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 import re
 import sqlite3
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
-from . import queries, times
+from . import queries, times, venues
 from .db import get_db, schema_version, upgrade, write_transaction
-
-SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 
 db_cli = AppGroup("db", help="Create and upgrade the database.")
 venues_cli = AppGroup("venues", help="Add, list, open and close venues.")
@@ -32,29 +31,14 @@ def db_upgrade() -> None:
                + (f" (applied {', '.join(map(str, applied))})." if applied else " (nothing to apply)."))
 
 
-def check_venue_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not 1 <= len(name) <= 120:
-        raise click.ClickException("the venue name must be 1 to 120 characters")
-    return name
-
-
 def add_venue(slug: str, name: str, address: str) -> None:
-    """Add a venue; a ClickException explains a refused slug or name."""
-    if not SLUG.fullmatch(slug):
-        raise click.ClickException(
-            f"slug {slug!r} refused: use 1-64 lower-case letters a-z, digits and inner hyphens")
-    name = check_venue_name(name)
-    address = " ".join(address.split())
-    if len(address) > 200:
-        raise click.ClickException("the address must be at most 200 characters")
+    """Add a venue; a ClickException explains a refused slug, name or address."""
     conn = get_db()
     upgrade(conn)
     try:
-        with write_transaction(conn):
-            queries.insert_venue(conn, slug, name, address, times.now())
-    except sqlite3.IntegrityError:
-        raise click.ClickException(f"a venue with slug {slug!r} already exists") from None
+        venues.add_venue(conn, slug, name, address, times.now())
+    except venues.VenueRefused as refused:
+        raise click.ClickException(str(refused)) from None
 
 
 @venues_cli.command("add")
@@ -160,6 +144,120 @@ def staff_list() -> None:
 
 # --- operations: QR posters, venue import, purge, backup, check-deploy --------------------
 
+@venues_cli.command("qr")
+@click.argument("slugs", nargs=-1)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the PNG posters and posters.pdf.")
+@click.option("--areas", help="One poster per table or area: a range (1-12), a list (1,2,Bar) or both.")
+def venues_qr(slugs: tuple[str, ...], out_dir: Path, areas: str | None) -> None:
+    """Write printable A4 QR posters (300 dpi PNG each, and all in one PDF).
+
+    Without SLUGs, one for every open venue. The code leads to PUBLIC_URL/v/SLUG, with --areas to
+    PUBLIC_URL/v/SLUG?area=N, which fills in the table on the form.
+    """
+    from . import posters
+
+    conn = get_db()
+    upgrade(conn)
+    if slugs:
+        chosen = []
+        for slug in dict.fromkeys(slugs):
+            venue = queries.venue_by_slug(conn, slug)
+            if venue is None:
+                raise click.ClickException(f"no venue with slug {slug!r}")
+            chosen.append(venue)
+    else:
+        chosen = queries.list_venues(conn, active_only=True)
+        if not chosen:
+            raise click.ClickException("there is no open venue; add one with flask venues add")
+    config = current_app.config
+    try:
+        area_list = posters.parse_areas(areas) if areas is not None else None
+        pngs, pdf = posters.write_posters(posters.posters_for(chosen, config["PUBLIC_URL"], area_list),
+                                          out_dir, Path(config["POSTER_FONT_DIR"]), config["RETENTION_DAYS"])
+    except posters.PosterError as error:
+        raise click.ClickException(str(error)) from None
+    for png in pngs:
+        click.echo(f"Wrote {png}")
+    click.echo(f"Wrote {pdf} ({len(pngs)} pages). Print at 100 % (actual size) on A4.")
+
+
+@venues_cli.command("import")
+@click.argument("csv_file", type=click.File("rb"))
+def venues_import(csv_file) -> None:
+    """Add venues from a CSV file with a header row: slug, name, address (; or , separated, UTF-8).
+
+    Rows that cannot be added are reported with the reason; slugs already there are left as they
+    are, so running the same file again is safe.
+    """
+    conn = get_db()
+    upgrade(conn)
+    try:
+        result = venues.import_venues(conn, csv_file.read(), times.now())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    for line, reason in result.refused:
+        click.echo(f"line {line}: refused: {reason}")
+    click.echo(f"Added {len(result.added)} venues, refused {len(result.refused)} rows.")
+
+
+@click.command("purge")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+def purge(dry_run: bool) -> None:
+    """Delete visits, staff sessions, login attempts and audit entries past their retention.
+
+    Prints counts only. Safe while guests check in, and safe to run twice.
+    """
+    from . import retention
+
+    conn = get_db()
+    upgrade(conn)
+    result = retention.purge_expired(conn, current_app.config, times.now(), dry_run=dry_run)
+    click.echo(("Dry run: " if dry_run else "Purge: ") + result.summary() + ".")
+    if result.checkpoint_busy:
+        raise click.ClickException("the WAL could not be truncated (long-running readers); "
+                                   "deleted rows may linger in checkin.sqlite3-wal: run flask purge again")
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def backup(directory: Path) -> None:
+    """Back up the database into DIRECTORY (online backup API), check it, delete old backups.
+
+    Backups are written 0600 into a 0700 folder and removed after BACKUP_RETENTION_DAYS.
+    """
+    from . import backup as backups
+
+    conn = get_db()
+    upgrade(conn)
+    try:
+        result = backups.make_backup(conn, directory, current_app.config, times.now())
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Wrote {result.path} ({result.size} bytes, integrity ok).")
+    for path in result.removed:
+        click.echo(f"Deleted old backup {path}")
+
+
+@click.command("check-deploy")
+@with_appcontext
+def check_deploy() -> None:
+    """Check this deployment's settings and files; print each problem with its fix.
+
+    Exits non-zero when anything is found.
+    """
+    from .deploy_check import deploy_problems
+
+    problems = deploy_problems(current_app.config, Path(current_app.instance_path), times.now())
+    for problem in problems:
+        click.echo(f"PROBLEM: {problem.problem}\n    fix: {problem.fix}")
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) found")
+    click.echo("No problems found.")
+
+
 
 # --- security: staff disable and passwd, two-factor enrolment ----------------------------
 
@@ -237,7 +335,8 @@ def staff_reset_2fa(username: str) -> None:
     echo_enrolment(username, secret)
 
 
-
 def init_app(app: Flask) -> None:
     for group in (db_cli, venues_cli, staff_cli):
         app.cli.add_command(group)
+    for command in (purge, backup, check_deploy):
+        app.cli.add_command(command)

@@ -23,6 +23,21 @@ class Defaults:
     TIMEZONE = "Europe/Oslo"
     RETENTION_DAYS = 14
     AUDIT_RETENTION_DAYS = 365
+    # Login attempts are kept this long, then purged: the throttle's good-address rule looks back
+    # 30 days (tracing/throttle.py GOOD_ADDRESS_DAYS), so not shorter than that.
+    LOGIN_ATTEMPT_RETENTION_HOURS = 30 * 24
+    # How often the running server purges by itself (app.py starts the purge thread).
+    PURGE_INTERVAL_MINUTES = 60
+    # Backups hold personal data too: `flask backup` deletes those older than this.
+    BACKUP_RETENTION_DAYS = 14
+    # The folder `flask backup` writes to. When set, every purge (hourly in the server, and
+    # `flask purge`) also deletes expired visits inside each backup there, so no backup keeps
+    # a visit past RETENTION_DAYS either.
+    BACKUP_DIR = ""
+    # check-deploy flags a purge or backup older than this (a nightly timer plus slack).
+    MAINTENANCE_MAX_AGE_HOURS = 26
+    # DejaVu (Debian: fonts-dejavu-core) has æ, ø and å; the posters are drawn with it.
+    POSTER_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
     DEFAULT_STAY_MINUTES = 180
     MIN_OVERLAP_MINUTES = 15
     # How far in the future a visit time may lie, for a phone whose clock runs fast.

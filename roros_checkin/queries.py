@@ -162,6 +162,78 @@ def ping(conn: sqlite3.Connection) -> bool:
 
 # --- operations: purge, backups, maintenance runs ----------------------------------------
 
+# The purge reads ids without the write lock, then deletes them in short write transactions;
+# the age test is repeated in the DELETE, so an id re-used in between is never deleted wrongly.
+EXPIRED_ID_QUERIES = {
+    "visits": "SELECT id FROM visits WHERE arrived_at <= ? ORDER BY id LIMIT ?",
+    "login_attempts": "SELECT id FROM login_attempts WHERE at <= ? ORDER BY id LIMIT ?",
+    "audit_log": "SELECT id FROM audit_log WHERE at <= ? ORDER BY id LIMIT ?",
+}
+DELETE_EXPIRED_BY_ID = {
+    "visits": "DELETE FROM visits WHERE id = ? AND arrived_at <= ?",
+    "login_attempts": "DELETE FROM login_attempts WHERE id = ? AND at <= ?",
+    "audit_log": "DELETE FROM audit_log WHERE id = ? AND at <= ?",
+}
+COUNT_EXPIRED = {
+    "visits": "SELECT count(*) FROM visits WHERE arrived_at <= ?",
+    "login_attempts": "SELECT count(*) FROM login_attempts WHERE at <= ?",
+    "audit_log": "SELECT count(*) FROM audit_log WHERE at <= ?",
+}
+
+
+def expired_ids(conn: sqlite3.Connection, table: str, cutoff: int, limit: int) -> list[int]:
+    """Up to limit ids of rows in table (visits, login_attempts, audit_log) at or before cutoff."""
+    return [row[0] for row in conn.execute(EXPIRED_ID_QUERIES[table], (cutoff, limit))]
+
+
+def delete_expired_ids(conn: sqlite3.Connection, table: str, ids: list[int], cutoff: int) -> int:
+    """Delete those of ids that are still at or before cutoff; return how many went."""
+    before = conn.total_changes
+    conn.executemany(DELETE_EXPIRED_BY_ID[table], ((row_id, cutoff) for row_id in ids))
+    return conn.total_changes - before
+
+
+def count_expired(conn: sqlite3.Connection, table: str, cutoff: int) -> int:
+    return conn.execute(COUNT_EXPIRED[table], (cutoff,)).fetchone()[0]
+
+
+def count_ended_staff_sessions(conn: sqlite3.Connection, idle_before: int, created_before: int) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM staff_sessions WHERE last_seen_at <= ? OR created_at <= ?",
+        (idle_before, created_before),
+    ).fetchone()[0]
+
+
+def delete_ended_staff_sessions(conn: sqlite3.Connection, idle_before: int, created_before: int) -> int:
+    """Staff sessions past their idle or absolute timeout; a handful of rows, deleted at once."""
+    return conn.execute(
+        "DELETE FROM staff_sessions WHERE last_seen_at <= ? OR created_at <= ?",
+        (idle_before, created_before),
+    ).rowcount
+
+
+def record_maintenance_run(conn: sqlite3.Connection, task: str, now: int, detail: str) -> None:
+    conn.execute(
+        "INSERT INTO maintenance_runs (task, ran_at, detail) VALUES (?, ?, ?)"
+        " ON CONFLICT (task) DO UPDATE SET ran_at = excluded.ran_at, detail = excluded.detail",
+        (task, now, detail),
+    )
+
+
+def last_maintenance_run(conn: sqlite3.Connection, task: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT task, ran_at, detail FROM maintenance_runs WHERE task = ?",
+                        (task,)).fetchone()
+
+
+def checkpoint_truncate(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    """PRAGMA wal_checkpoint(TRUNCATE): (busy, WAL frames, frames checkpointed)."""
+    return tuple(conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+
+
+def integrity_check(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute("PRAGMA integrity_check")]
+
+
 
 # --- security: login throttling, staff accounts and sessions -----------------------------
 

@@ -21,6 +21,8 @@ def test_demo_prints_the_guest_url_and_next_steps(tmp_path):
     server = Server(tmp_path, "--demo").start()
     output = server.stop()
     assert f"{server.base}/v/demo-kafe" in output
+    assert f"QR poster to print:    {tmp_path / 'demo-poster'}" in output
+    assert list((tmp_path / "demo-poster").glob("*.pdf"))
     assert "flask staff add" in output and "/tracing/login" in output
 
 

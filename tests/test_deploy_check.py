@@ -1,0 +1,94 @@
+"""`flask check-deploy` on a good and on a bad deployment."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from roros_checkin import create_app, db, deploy_check, queries
+from roros_checkin.db import write_transaction
+
+NOW = 1_795_194_000
+
+
+@pytest.fixture
+def good_config(tmp_path: Path) -> dict:
+    # As on the server: no SECRET_KEY set, so one is generated into instance/secret_key (0600).
+    return {"INSTANCE_PATH": tmp_path / "instance", "PUBLIC_URL": "https://checkin.roros.kommune.no",
+            "TRUSTED_PROXY": "127.0.0.1", "CLOCK": lambda: NOW,
+            "BACKUP_DIR": str(tmp_path / "backups")}
+
+
+def deployed(config: dict, purged_hours_ago: float | None = 1, backed_up_hours_ago: float | None = 1):
+    app = create_app(config)
+    with app.app_context():
+        conn = db.get_db()
+        db.upgrade(conn)
+        with write_transaction(conn):
+            for task, hours in (("purge", purged_hours_ago), ("backup", backed_up_hours_ago)):
+                if hours is not None:
+                    queries.record_maintenance_run(conn, task, int(NOW - hours * 3600), "")
+    return app
+
+
+def test_good_deployment_passes(good_config):
+    app = deployed(good_config)
+    assert (Path(app.instance_path) / "secret_key").stat().st_mode & 0o777 == 0o600
+    result = app.test_cli_runner().invoke(args=["check-deploy"])
+    assert result.exit_code == 0, result.output
+    assert "No problems found." in result.output
+
+
+def test_bad_deployment_lists_each_problem_with_its_fix(good_config):
+    # DEBUG as an operator would set it; under `flask`, app.debug itself follows FLASK_DEBUG instead.
+    good_config["INSTANCE_PATH"].mkdir(mode=0o700)
+    (good_config["INSTANCE_PATH"] / "config.py").write_text("DEBUG = True\n")
+    config = {**good_config, "SECRET_KEY": "changeme", "PUBLIC_URL": "http://127.0.0.1:8080",
+              "TRUSTED_PROXY": "*", "RATELIMIT_ENABLED": False, "TWO_FACTOR_ENABLED": False,
+              "BACKUP_DIR": ""}
+    app = deployed(config, purged_hours_ago=27, backed_up_hours_ago=None)
+    instance = Path(app.instance_path)
+    instance.chmod(0o755)
+    Path(app.config["DATABASE"]).chmod(0o644)
+    result = app.test_cli_runner().invoke(args=["check-deploy"])
+    assert result.exit_code == 1
+    output = result.output
+    for expected in ("SECRET_KEY is missing or weak", "DEBUG is on", "PUBLIC_URL 'http://127.0.0.1:8080'",
+                     "TRUSTED_PROXY '*'", "RATELIMIT_ENABLED is off", "TWO_FACTOR_ENABLED is off",
+                     f"{instance} is open to group or others (mode 755)", f"chmod 700 {instance}",
+                     "checkin.sqlite3 is open to group or others (mode 644)",
+                     "the last purge ran 27 hours ago", "no backup has ever run", "BACKUP_DIR is not set"):
+        assert expected in output, expected
+    assert output.count("PROBLEM:") == output.count("    fix: ") == 11
+    assert "11 problem(s) found" in output
+
+
+def test_secret_key_file_readable_by_others_is_flagged(good_config):
+    app = deployed(good_config)
+    (Path(app.instance_path) / "secret_key").chmod(0o644)
+    result = app.test_cli_runner().invoke(args=["check-deploy"])
+    assert result.exit_code == 1 and "secret_key is readable by others" in result.output
+
+
+def test_missing_proxy_and_old_backup_are_flagged(good_config):
+    app = deployed({**good_config, "TRUSTED_PROXY": ""}, backed_up_hours_ago=26.5)
+    result = app.test_cli_runner().invoke(args=["check-deploy"])
+    assert result.exit_code == 1
+    assert "TRUSTED_PROXY is not set" in result.output
+    assert "the last backup ran 26 hours ago" in result.output
+    assert "purge" not in result.output.split("backup ran")[0]
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1", "https://localhost:8443", "https://10.0.0.5",
+                                 "http://checkin.roros.kommune.no", "https://checkin.roros.kommune.no/app"])
+def test_public_url_guests_cannot_reach_is_flagged(url):
+    config = {"PUBLIC_URL": url, "TRUSTED_PROXY": "127.0.0.1", "RATELIMIT_ENABLED": True,
+              "TWO_FACTOR_ENABLED": True, "BACKUP_DIR": "/var/backups/roros-checkin"}
+    problems = deploy_check.check_settings(config, debug=False)
+    assert len(problems) == 1 and problems[0].problem.startswith(f"PUBLIC_URL {url!r}")
+
+
+def test_public_https_url_passes():
+    config = {"PUBLIC_URL": "https://checkin.roros.kommune.no", "TRUSTED_PROXY": "127.0.0.1",
+              "RATELIMIT_ENABLED": True, "TWO_FACTOR_ENABLED": True, "BACKUP_DIR": "/var/backups/roros-checkin"}
+    assert deploy_check.check_settings(config, debug=False) == []
