@@ -20,6 +20,9 @@ BURST_WINDOW = 600
 # Local hours with no ordinary guests: serving ends by 03:00 at the latest (alkoholloven § 4-4)
 # and breakfast starts at 06:00.
 NIGHT_HOURS = range(3, 6)
+# The activity page looks this far back for anomalies: the tracing team's "is this real?" question
+# is about the last evenings, and at national scale two days of arrivals read in well under a second.
+ANOMALY_HOURS = 48
 
 
 @dataclass(frozen=True)
@@ -65,20 +68,29 @@ def night_arrivals(arrivals: list[int]) -> list[Anomaly]:
     return [Anomaly("night", stamps[0], stamps[-1], len(stamps)) for stamps in nights.values()]
 
 
-def venue_anomalies(conn: sqlite3.Connection, venue: sqlite3.Row, start: int, end: int) -> list[Anomaly]:
-    """Everything odd at one venue between start and end, oldest first."""
-    arrivals = queries.venue_arrivals(conn, venue["id"], start, end)
+def _anomalies(venue: sqlite3.Row, arrivals: list[int], start: int, end: int) -> list[Anomaly]:
     found = venue_bursts(arrivals) + night_arrivals(arrivals)
     found += [Anomaly("address", burst.first, burst.last, burst.count)
               for burst in ratelimit.limiter().bursts_at(venue["slug"], start, end)]
     return sorted(found, key=lambda anomaly: (anomaly.first, anomaly.kind))
 
 
+def venue_anomalies(conn: sqlite3.Connection, venue: sqlite3.Row, start: int, end: int) -> list[Anomaly]:
+    """Everything odd at one venue between start and end, oldest first."""
+    return _anomalies(venue, queries.venue_arrivals(conn, venue["id"], start, end), start, end)
+
+
 def anomalies_per_venue(conn: sqlite3.Connection, start: int, end: int) -> list[tuple[sqlite3.Row, list[Anomaly]]]:
-    """(venue, its anomalies) for every venue with something odd between start and end."""
+    """(venue, its anomalies) for every venue with something odd between start and end.
+
+    One query for all venues' arrivals, not one per venue: 5,000 venues would be 5,000 queries.
+    """
+    arrivals: dict[int, list[int]] = {}
+    for venue_id, arrived in queries.arrivals_of_all_venues(conn, start, end):
+        arrivals.setdefault(venue_id, []).append(arrived)
     found = []
     for venue in queries.list_venues(conn):
-        odd = venue_anomalies(conn, venue, start, end)
+        odd = _anomalies(venue, arrivals.get(venue["id"], []), start, end)
         if odd:
             found.append((venue, odd))
     return found

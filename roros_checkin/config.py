@@ -40,6 +40,11 @@ class Defaults:
     POSTER_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
     DEFAULT_STAY_MINUTES = 180
     MIN_OVERLAP_MINUTES = 15
+    # Case search: the default window starts this long before symptom onset or the test date.
+    CASE_HOURS_BEFORE_ONSET = 48
+    # Venue search: the longest window. A day covers any opening day or evening a case
+    # remembers; more would make a venue search a bulk download of the register.
+    VENUE_WINDOW_MAX_HOURS = 24
     # How far in the future a visit time may lie, for a phone whose clock runs fast.
     CLOCK_SKEW_MINUTES = 5
     # Consent text version stored with each visit; raise it when the consent wording changes.

@@ -237,3 +237,16 @@ def test_anomalies_per_venue_lists_only_odd_venues(app, venue, clock):
         result = anomalies.anomalies_per_venue(db.get_db(), start - 60, start + 3600)
     assert [(venue_row["slug"], [a.kind for a in found]) for venue_row, found in result] == [
         ("kaffestuggu", ["burst"])]
+
+
+def test_activity_page_shows_anomalies_by_venue(app, venue, clock, staff_client):
+    start = int(clock.now) - 3600
+    insert_arrivals(app, [start + 5 * n for n in range(30)])
+    html = staff_client.get("/tracing/activity").get_data(as_text=True)
+    section = html[html.index("Avvik siste 48 timer"):html.index("Per dag")]
+    assert "Kaffestuggu" in section and "30 registreringer i løpet av 10 minutter" in section
+
+
+def test_activity_page_says_when_nothing_is_odd(venue, staff_client):
+    html = staff_client.get("/tracing/activity").get_data(as_text=True)
+    assert "Ingen avvik: ingen sted hadde uvanlig mange" in html

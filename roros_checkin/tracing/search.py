@@ -1,0 +1,163 @@
+"""Case search, venue search, their CSV exports and the printable call list.
+
+Searches carry a phone number or name, so they are POSTed and never put in a URL. The
+result page does not redirect (that would need the search in the URL or stored on the
+server): it is the answer to the POST, with Cache-Control: no-store. Its export and print
+buttons are POST forms that send the same fields again with a CSRF token; the export runs
+the search again, so it shows exactly what the database holds at that moment, and each
+export is audit-logged on its own.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from flask import Response, current_app, g, render_template
+
+from .. import audit, contacts, export, queries, times
+from ..db import get_db
+from . import bp
+from .forms import CaseSearchForm, VenueSearchForm
+
+
+WEEKDAYS = ("man", "tir", "ons", "tor", "fre", "lør", "søn")
+
+
+@bp.app_template_filter("oslo")
+def oslo(ts: int | None, fmt: str = "%d.%m.%Y kl. %H:%M") -> str:
+    """A stored time in Norwegian local time; the default form no spreadsheet reads as a date."""
+    if ts is None:
+        return ""
+    local = datetime.fromtimestamp(ts, times.local_zone())
+    return local.strftime(fmt.replace("%a", WEEKDAYS[local.weekday()]))
+
+
+@bp.app_template_filter("phone")
+def phone(e164: str) -> str:
+    return export.phone_for_display(e164)
+
+
+def _rules() -> contacts.Rules:
+    return contacts.Rules.from_config(current_app.config)
+
+
+def _venue_choices() -> list[tuple[str, str]]:
+    return [(venue["slug"], venue["name"]) for venue in queries.list_venues(get_db())]
+
+
+def _log(action: str, form: CaseSearchForm | VenueSearchForm, count: int, venue: str | None = None) -> None:
+    cleaned = form.cleaned
+    if "phone" in cleaned:
+        detail = "telefon " + audit.masked_phone(cleaned["phone"])
+    elif "name" in cleaned:
+        detail = "navn"
+    else:
+        detail = None
+    audit.record(get_db(), queries.AuditEntry(
+        at=times.now(), staff=g.staff["username"], action=action, case_ref=cleaned["case_ref"],
+        venue_slug=venue, window_from=cleaned["window_from"], window_to=cleaned["window_to"],
+        result_count=count, detail=detail))
+
+
+def _case_result(form: CaseSearchForm) -> contacts.ContactResult:
+    cleaned = form.cleaned
+    return contacts.case_contacts(get_db(), _rules(), times.now(), cleaned["window_from"],
+                                  cleaned["window_to"], phone=cleaned.get("phone"), name=cleaned.get("name"))
+
+
+def _csv_rows(result: contacts.ContactResult, case_ref: str) -> Iterator[list[object]]:
+    for number, person in enumerate(result.people, start=1):
+        for overlap in person.overlaps:
+            contact, case_stay = overlap.contact, overlap.case_stay
+            yield [number, contact.name, export.phone_for_export(contact.phone), contact.party_size,
+                   contact.area or "", contact.venue_name, oslo(contact.arrived_at), oslo(contact.ends_at),
+                   "ja" if contact.estimated else "nei", overlap.minutes, contact.source_label,
+                   oslo(case_stay.arrived_at), oslo(case_stay.ends_at), case_ref]
+
+
+CSV_HEADER = ["Person", "Navn", "Telefon", "Antall personer", "Bord/område", "Sted", "Ankomst",
+              "Avreise", "Avreise anslått", "Overlapp (min)", "Kilde", "Smittet kom", "Smittet gikk",
+              "Saksnummer"]
+
+
+def _csv_response(result: contacts.ContactResult, case_ref: str, subject: str) -> Response:
+    body = export.write_csv(CSV_HEADER, _csv_rows(result, case_ref))
+    today = datetime.fromtimestamp(times.now(), times.local_zone()).date()
+    filename = export.export_filename(subject, today, current_app.config["RETENTION_DAYS"])
+    response = Response(body.encode("utf-8"), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/case", methods=["GET", "POST"])
+def case_search() -> str | tuple[str, int]:
+    form = CaseSearchForm()
+    if not form.is_submitted():
+        return render_template("tracing/case.html", form=form, result=None)
+    if not form.validate():
+        return render_template("tracing/case.html", form=form, result=None), 400
+    result = _case_result(form)
+    _log("case_search", form, len(result.people))
+    return render_template("tracing/case.html", form=form, result=result)
+
+
+@bp.post("/case/export")
+def case_export() -> Response | tuple[str, int]:
+    form = CaseSearchForm()
+    if not form.validate():
+        return render_template("tracing/case.html", form=form, result=None), 400
+    result = _case_result(form)
+    _log("case_export", form, len(result.people))
+    return _csv_response(result, form.cleaned["case_ref"], "sak-" + form.cleaned["case_ref"])
+
+
+@bp.post("/case/print")
+def case_print() -> str | tuple[str, int]:
+    form = CaseSearchForm()
+    if not form.validate():
+        return render_template("tracing/case.html", form=form, result=None), 400
+    result = _case_result(form)
+    _log("case_print", form, len(result.people))
+    now = times.now()
+    delete_by = datetime.fromtimestamp(now, times.local_zone()).date() + timedelta(
+        days=current_app.config["RETENTION_DAYS"])
+    return render_template("tracing/call_list.html", form=form, result=result, now=now,
+                           delete_by=delete_by.strftime("%d.%m.%Y"))
+
+
+def _venue_form() -> VenueSearchForm:
+    form = VenueSearchForm()
+    form.venue.choices = _venue_choices()
+    return form
+
+
+def _venue_result(form: VenueSearchForm) -> tuple[contacts.ContactResult, object]:
+    venue = queries.venue_by_slug(get_db(), form.venue.data)
+    cleaned = form.cleaned
+    result = contacts.venue_contacts(get_db(), _rules(), times.now(), venue, cleaned["window_from"],
+                                     cleaned["window_to"])
+    return result, venue
+
+
+@bp.route("/venue", methods=["GET", "POST"])
+def venue_search() -> str | tuple[str, int]:
+    form = _venue_form()
+    if not form.is_submitted():
+        return render_template("tracing/venue.html", form=form, result=None)
+    if not form.validate():
+        return render_template("tracing/venue.html", form=form, result=None), 400
+    result, venue = _venue_result(form)
+    _log("venue_search", form, len(result.people), venue["slug"])
+    return render_template("tracing/venue.html", form=form, result=result, venue=venue)
+
+
+@bp.post("/venue/export")
+def venue_export() -> Response | tuple[str, int]:
+    form = _venue_form()
+    if not form.validate():
+        return render_template("tracing/venue.html", form=form, result=None), 400
+    result, venue = _venue_result(form)
+    _log("venue_export", form, len(result.people), venue["slug"])
+    return _csv_response(result, form.cleaned["case_ref"], venue["slug"])
