@@ -145,3 +145,22 @@ def _cannot_write(directory: Path) -> bool:
     except OSError as error:
         return error.errno == errno.EROFS
     return False
+
+
+def test_a_write_lock_held_past_the_busy_timeout_asks_the_guest_to_try_again(app, client, venue, conn,
+                                                                            monkeypatch):
+    import fcntl
+
+    form = filled_form(client)
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    other_process = os.open(app.config["DATABASE"] + db.WRITER_LOCK_SUFFIX, os.O_RDONLY | os.O_CREAT, 0o600)
+    fcntl.flock(other_process, fcntl.LOCK_EX)  # another process writing, and writing, and writing
+    try:
+        response = client.post("/v/kaffestuggu", data=form)
+    finally:
+        fcntl.flock(other_process, fcntl.LOCK_UN)
+        os.close(other_process)
+    assert response.status_code == 503
+    assert NOT_SAVED in response.get_data(as_text=True)
+    assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 0
+    assert client.post("/v/kaffestuggu", data=form).status_code == 303
