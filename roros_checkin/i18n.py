@@ -6,7 +6,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_app_context, request
 from flask_babel import Babel, get_locale, get_translations
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -68,6 +68,9 @@ def init_app(app: Flask) -> None:
 
 
 def _request_translations():
+    """The translations of this app context (the request's language), looked up once."""
+    if not has_app_context():
+        return get_translations()
     translations = g.get("_translations")
     if translations is None:
         translations = g._translations = get_translations()
