@@ -6,11 +6,13 @@ import sqlite3
 from flask import (Blueprint, Response, abort, current_app, make_response, redirect, render_template,
                    request, url_for)
 
-from . import i18n, queries, times, visits
+from . import errors, i18n, queries, times, visits
 from .db import get_db
 from .forms import IDEMPOTENCY_KEY, CheckinForm
 
 bp = Blueprint("checkin", __name__)
+# A full disk, a read-only database or a lock held too long: "not saved, try again" (503), never a 500.
+bp.register_error_handler(sqlite3.OperationalError, errors.storage_unavailable)
 
 
 def _venue_or_404(slug: str) -> sqlite3.Row:

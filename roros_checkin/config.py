@@ -71,6 +71,9 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     # Flask-WTF: a form left open this long gets a fresh token (what was typed is kept).
     WTF_CSRF_TIME_LIMIT = 3600
+    # WTForms' own messages are never shown (every rule has its message in forms.py, in our catalogs);
+    # left on, Flask-WTF reads and parses WTForms' .mo file again for every form it builds.
+    WTF_I18N_ENABLED = False
     TEMPLATES_AUTO_RELOAD = False
 
 

@@ -1,9 +1,12 @@
 """The SQLite connection (one per app context), its PRAGMAs, and the numbered migrations."""
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +14,7 @@ from pathlib import Path
 from flask import Flask, current_app, g
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+EXTENSION = "roros_checkin.db"
 BUSY_TIMEOUT_MS = 5000
 
 # Set on every connection: these defaults differ between SQLite builds.
@@ -27,6 +31,12 @@ PRAGMAS = (
 )
 
 
+class Connection(sqlite3.Connection):
+    """A connection that knows the lock file its writers queue on (see write_transaction)."""
+
+    writer_lock_path: str | None = None
+
+
 def connect(path: str) -> sqlite3.Connection:
     """Open a connection with the project's PRAGMAs; the file is created 0600 if new."""
     database = Path(path)
@@ -35,7 +45,8 @@ def connect(path: str) -> sqlite3.Connection:
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
     # isolation_level=None: no implicit DEFERRED transactions; writes say BEGIN IMMEDIATE.
     conn = sqlite3.connect(database, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
-                           check_same_thread=False)
+                           check_same_thread=False, factory=Connection)
+    conn.writer_lock_path = f"{database}{WRITER_LOCK_SUFFIX}"
     conn.row_factory = sqlite3.Row
     for pragma in PRAGMAS:
         conn.execute(pragma)
@@ -43,28 +54,131 @@ def connect(path: str) -> sqlite3.Connection:
 
 
 def get_db() -> sqlite3.Connection:
-    """The connection of the current app context."""
+    """The connection of the current app context: the serving thread's own long-lived connection.
+
+    Opening a connection per request (file open, WAL index mapping, PRAGMAs, and a checkpoint when the
+    last one closes) cost more than the whole check-in's SQL, so each thread keeps one; an app context
+    still has it to itself, and its teardown leaves no transaction open.
+    """
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        g.db = _thread_connection(current_app)
     return g.db
 
 
-def close_db(_exc: BaseException | None = None) -> None:
+def _thread_connection(app: Flask) -> sqlite3.Connection:
+    local = app.extensions[EXTENSION]
+    path = app.config["DATABASE"]
+    conn = getattr(local, "conn", None)
+    if conn is None or local.path != path:
+        local.conn = None
+        if conn is not None:
+            conn.close()
+        conn = local.conn = connect(path)
+        local.path = path
+    return conn
+
+
+def discard_connection() -> None:
+    """Close the current context's connection for good, e.g. after a disk error; the next request reopens."""
     conn = g.pop("db", None)
+    local = current_app.extensions[EXTENSION]
+    if getattr(local, "conn", None) is conn:
+        local.conn = None
     if conn is not None:
-        conn.close()
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass  # a connection broken by the disk error may fail to close cleanly; it is dropped anyway
+
+
+def close_db(exc: BaseException | None = None) -> None:
+    """End of an app context: roll back whatever a failed request left open; keep the connection."""
+    conn = g.get("db")
+    if conn is None:
+        return
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        discard_connection()
+        return
+    if isinstance(exc, sqlite3.Error):
+        discard_connection()
+        return
+    g.pop("db", None)
+
+
+# Writers queue before asking SQLite for its write lock. SQLite's busy handler has no queue: a waiting
+# writer sleeps 1, 2, 5 … 100 ms and retries, so under load the commit that holds the lock through its
+# fsync (synchronous=FULL) leaves the others asleep long after it finished, and a writer can starve
+# until busy_timeout says "database is locked". So: threads of this process take a Lock (handed over
+# in order), then the process takes an flock on "<database>-writer", which every process (a second
+# server, `flask purge`) shares; a waiting process looks again within 2 ms instead of 100.
+WRITER_LOCK_SUFFIX = "-writer"
+_process_writer = threading.Lock()
+# path -> open fd (read-only: flock needs no more, and it never holds a disk busy for writing);
+# only touched under _process_writer.
+_writer_lock_files: dict[str, int] = {}
+
+
+def _busy(reason: str) -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError(f"database is locked ({reason})")
+    error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+    error.sqlite_errorname = "SQLITE_BUSY"
+    return error
+
+
+def _writer_lock_file(path: str | None) -> int | None:
+    """The open lock file for this database, or None where it cannot be made (e.g. read-only disk):
+    then SQLite's own locking still keeps writes correct, only without the queue."""
+    if path is None:
+        return None
+    if path not in _writer_lock_files:
+        if len(_writer_lock_files) >= 32:  # a process serves one database; tests make many
+            os.close(_writer_lock_files.pop(next(iter(_writer_lock_files))))
+        try:
+            _writer_lock_files[path] = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return None  # not remembered: tried again on the next write
+    return _writer_lock_files[path]
+
+
+def _lock_until(fd: int, deadline: float) -> bool:
+    delay = 0.0002
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.002)
 
 
 @contextmanager
 def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE … COMMIT: take the write lock up front, so a busy database waits, not fails."""
-    conn.execute("BEGIN IMMEDIATE")
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    if not _process_writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+        raise _busy("another thread of this process kept writing")
     try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+        fd = _writer_lock_file(getattr(conn, "writer_lock_path", None))
+        if fd is not None and not _lock_until(fd, deadline):
+            raise _busy("another process kept writing")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        _process_writer.release()
 
 
 def migration_files() -> list[tuple[int, Path]]:
@@ -108,4 +222,6 @@ def latest_version() -> int:
 
 
 def init_app(app: Flask) -> None:
+    # Per thread and per app, so test apps on other files never share a connection.
+    app.extensions[EXTENSION] = threading.local()
     app.teardown_appcontext(close_db)

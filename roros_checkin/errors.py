@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
@@ -40,6 +41,29 @@ def handle_http_exception(error: HTTPException):
     response.status_code = status if code in PAGES else code
     response.mimetype = "text/html"
     return response
+
+
+# SQLite's primary result codes that mean "could not store just now", not a bug: the disk is full or
+# failing, the database or its directory is read-only or cannot be opened, or the write lock stayed
+# taken past busy_timeout. The guest can send again once it passes; nothing was committed.
+STORAGE_UNAVAILABLE = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+                       sqlite3.SQLITE_CANTOPEN}
+RETRY_AFTER_SECONDS = 30
+
+
+def storage_unavailable(error: sqlite3.OperationalError):
+    """503 "not saved, try again" for a database that cannot store; any other SQLite error is a 500."""
+    code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+    if code not in STORAGE_UNAVAILABLE:
+        raise error
+    log.error("database unavailable (%s); answered 503", getattr(error, "sqlite_errorname", "?"))
+    from . import db
+
+    # The failed transaction is rolled back with its connection; the next request opens a fresh one,
+    # which is how the server recovers once there is space (or write access) again.
+    db.discard_connection()
+    body, status = render_error(503)
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def handle_csrf_error(_error: CSRFError):

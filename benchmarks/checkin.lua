@@ -1,0 +1,106 @@
+-- wrk script: each check-in is what a phone does on a QR scan.
+--   1. GET /v/<slug>: a new guest, no cookie; keep the session cookie, csrf_token, idempotency_key
+--   2. POST /v/<slug> with that cookie, the form's CSRF token and its fresh idempotency key
+--   3. follow the 303 to the receipt /r/<token>
+-- wrk calls request() and response() per connection but all connections of a thread share this
+-- Lua state, so the steps travel through per-thread queues: a connection that is free picks the
+-- oldest pending step (receipt first, then a ready form), else starts a new guest with a GET.
+-- Environment: CHECKIN_PATH (default /v/demo-kafe).
+-- Output: one line "RESULT {json}" from done(), read by benchmarks/load.py.
+
+local path = os.getenv("CHECKIN_PATH") or "/v/demo-kafe"
+local threads = {}
+local thread_id = 0
+
+function setup(thread)
+   thread_id = thread_id + 1
+   thread:set("id", thread_id)
+   -- ADDRS="127.0.0.1:8080,127.0.0.1:8082": thread n talks to address n (two server processes).
+   local addrs = os.getenv("ADDRS")
+   if addrs then
+      local list = {}
+      for host, port in addrs:gmatch("([^,:]+):(%d+)") do
+         table.insert(list, wrk.lookup(host, port)[1])
+      end
+      thread.addr = list[((thread_id - 1) % #list) + 1]
+   end
+   table.insert(threads, thread)
+end
+
+function init(args)
+   forms, receipts = {}, {}
+   checkins, forms_got, receipts_got, failures = 0, 0, 0, 0
+   counter = 0
+   math.randomseed(os.time() * 1000 + id)
+end
+
+local function header(headers, name)
+   return headers[name] or headers[name:lower()]
+end
+
+local function form_body(form)
+   counter = counter + 1
+   -- Made-up guests: a name of letters only and a Norwegian mobile number (9xx xx xxx).
+   local phone = string.format("9%07d", (id * 1000000 + counter) % 10000000)
+   return "csrf_token=" .. form.csrf .. "&idempotency_key=" .. form.key ..
+      "&name=Benk+Testesen&phone=" .. phone .. "&party_size=2&area=&visited_at=&consent=y"
+end
+
+function request()
+   if #receipts > 0 then
+      return wrk.format("GET", table.remove(receipts, 1))
+   end
+   if #forms > 0 then
+      local form = table.remove(forms, 1)
+      return wrk.format("POST", path, {
+         ["Cookie"] = form.cookie,
+         ["Content-Type"] = "application/x-www-form-urlencoded",
+      }, form_body(form))
+   end
+   return wrk.format("GET", path)
+end
+
+function response(status, headers, body)
+   if status == 303 then
+      checkins = checkins + 1
+      local location = header(headers, "Location")
+      if location then
+         table.insert(receipts, (location:gsub("^https?://[^/]+", "")))
+      end
+   elseif status == 200 and body:find('name="idempotency_key"', 1, true) then
+      local cookie = header(headers, "Set-Cookie")
+      local csrf = body:match('name="csrf_token" type="hidden" value="([^"]+)"')
+      local key = body:match('name="idempotency_key" type="hidden" value="([^"]+)"')
+      if cookie and csrf and key then
+         forms_got = forms_got + 1
+         table.insert(forms, {cookie = cookie:match("^([^;]+)"), csrf = csrf, key = key})
+      else
+         failures = failures + 1
+      end
+   elseif status == 200 then
+      receipts_got = receipts_got + 1
+   else
+      failures = failures + 1
+   end
+end
+
+function done(summary, latency, requests)
+   local totals = {checkins = 0, forms = 0, receipts = 0, failures = 0}
+   for _, thread in ipairs(threads) do
+      totals.checkins = totals.checkins + thread:get("checkins")
+      totals.forms = totals.forms + thread:get("forms_got")
+      totals.receipts = totals.receipts + thread:get("receipts_got")
+      totals.failures = totals.failures + thread:get("failures")
+   end
+   local seconds = summary.duration / 1e6
+   io.write(string.format(
+      'RESULT {"seconds": %.3f, "requests": %d, "requests_per_s": %.1f, "checkins": %d,' ..
+      ' "checkins_per_s": %.1f, "forms": %d, "receipts": %d, "failures": %d,' ..
+      ' "non_2xx_3xx": %d, "socket_errors": %d,' ..
+      ' "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f}\n',
+      seconds, summary.requests, summary.requests / seconds, totals.checkins, totals.checkins / seconds,
+      totals.forms, totals.receipts, totals.failures, summary.errors.status,
+      summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+      latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+      latency.max / 1000))
+end

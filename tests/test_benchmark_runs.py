@@ -1,0 +1,56 @@
+"""Short runs of the load, cost and writer benchmarks, so the scripts cannot rot (figures are not checked)."""
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import checkin_cost, contention, load, scale, writers
+
+pytestmark = pytest.mark.slow
+
+
+def test_load_benchmark_checks_in_through_wrk_beside_the_baseline(capsys):
+    summary = load.main(["--runs", "1", "--duration", "1", "--warmup", "0"])
+    project, baseline = summary["project_median"], summary["baseline_median"]
+    assert project["checkins_per_s"] > 0 and baseline["requests_per_s"] > 0
+    assert project["failures"] == 0 and project["non_2xx_3xx"] == 0
+    run = summary["runs"]["project"][0]
+    # Every check-in is the phone's three steps: the form, the 303, the receipt.
+    assert run["forms"] >= run["checkins"] > 0 and run["receipts"] > 0
+    assert "ratio project/baseline" in capsys.readouterr().out
+
+
+def test_load_benchmark_spreads_over_two_server_processes():
+    summary = load.main(["--runs", "1", "--duration", "1", "--warmup", "0", "--servers", "2", "--no-baseline"])
+    assert summary["project_median"]["checkins_per_s"] > 0
+    assert summary["project_median"]["non_2xx_3xx"] == 0
+
+
+def test_checkin_cost_measures_each_step_against_a_minimal_request():
+    median = checkin_cost.main(["--checkins", "10", "--rounds", "1"])
+    assert median["form_us"] > 0 and median["post_us"] > 0 and median["receipt_us"] > 0
+    assert median["checkin_per_hello"] > 1
+
+
+def test_writers_benchmark_commits_without_errors():
+    result = writers.main(["--threads", "2", "--seconds", "0.5"])
+    assert result["commits_per_s"] > 0 and result["errors"] == 0
+
+
+def test_contention_benchmark_checks_in_while_the_server_purges_and_exports_run():
+    result = contention.main(["--expired", "3000", "--current", "500", "--connections", "4",
+                              "--baseline-seconds", "1", "--export-rows", "200"])
+    assert result["expired_left_after_purge"] == 0
+    assert "deleted 3000 visits" in result["purge_log"]
+    for phase in ("without_purge", "with_purge_and_export"):
+        assert result[phase]["checkins"] > 0 and result[phase]["non_2xx_3xx"] == 0
+    assert result["exports"]["exports"] > 0
+    assert result["database_locked_in_log"] == 0 and result["tracebacks_in_log"] == 0
+
+
+def test_scale_benchmark_times_searches_export_purge_and_size(tmp_path):
+    result = scale.main([str(tmp_path / "scale.sqlite3"), "--visits", "3000", "--venues", "20", "--cases", "5"])
+    assert result["visits"] == 3000 and result["mb_per_million"] > 0
+    assert result["case search"]["runs"] == 5 and result["venue search"]["runs"] == 5
+    assert result["export"]["rows"] > 0 and result["export"]["writer"] == "roros_checkin.export.write_csv"
+    # One of the fourteen days is past the retention a day later.
+    assert 0 < result["purge_one_day"]["deleted"] < 3000
