@@ -37,6 +37,14 @@ def privacy() -> str:
     return render_template("checkin/privacy.html")
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Phones ask for an icon on every first visit: answer with nothing rather than a 404 page."""
+    response = Response(status=204)
+    response.headers["Cache-Control"] = "public, max-age=604800"
+    return response
+
+
 @bp.get("/healthz")
 def healthz() -> Response:
     queries.ping(get_db())

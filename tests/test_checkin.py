@@ -253,3 +253,8 @@ def test_party_size_in_other_digit_forms_is_refused_not_a_500(client, venue, con
     for size in ("¹", "²", "٣", "１"):
         assert post_checkin(client, party_size=size).status_code == 400, size
     assert visit_rows(conn) == []
+
+
+def test_favicon_request_gets_an_empty_answer_not_an_error_page(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 204 and response.data == b""
