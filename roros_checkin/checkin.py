@@ -108,8 +108,10 @@ def kiosk(slug: str) -> Response | tuple[str, int] | str:
 @bp.get("/kiosk/<slug>/ok")
 def kiosk_done(slug: str) -> Response:
     venue = _venue_or_404(slug)
-    return _no_store(make_response(render_template("checkin/kiosk_done.html", venue=venue,
-                                                   now=times.now())))
+    response = make_response(render_template("checkin/kiosk_done.html", venue=venue, now=times.now()))
+    # The next guest at the tablet starts in the tablet's own language, not the last guest's choice.
+    response.delete_cookie(i18n.COOKIE, httponly=True, samesite="Lax")
+    return _no_store(response)
 
 
 @bp.get("/r/<token>")

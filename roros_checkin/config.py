@@ -58,7 +58,10 @@ class Defaults:
     SESSION_ABSOLUTE_HOURS = 10
     # Address of the reverse proxy whose X-Forwarded-* headers are trusted (waitress trusted_proxy).
     TRUSTED_PROXY = ""
-    LANGUAGES = ["nb", "en"]
+    # Languages offered to guests, in the switch's order. Empty: bokmål, every catalog in
+    # roros_checkin/translations/ (nn, de, sv, ...) and English, so a new catalog is all a
+    # translator adds. Set it (e.g. ["nb", "nn", "en", "de", "sv"]) to offer fewer.
+    LANGUAGES: list[str] = []
     BABEL_DEFAULT_LOCALE = "nb"
     BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"
     # A check-in form is a few hundred bytes; anything near this limit is not a guest.

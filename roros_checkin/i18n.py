@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, g, has_app_context, request
@@ -15,7 +16,8 @@ from markupsafe import Markup
 TRANSLATIONS = Path(__file__).parent / "translations"
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
-# Names shown in the language switch, each in its own language.
+# Names shown in the language switch, each in its own language, in the switch's order. A language
+# that is not listed here is named from Unicode's CLDR data (e.g. "sma": "Åarjelsaemien gïele").
 LANGUAGE_NAMES = {
     "nb": "Norsk bokmål",
     "nn": "Norsk nynorsk",
@@ -25,6 +27,24 @@ LANGUAGE_NAMES = {
 }
 
 babel = Babel()
+
+
+def available_languages(default: str, directory: Path = TRANSLATIONS) -> list[str]:
+    """The default language, every language with a catalog, and English (the msgids): the switch's order."""
+    codes = {default, "en"} | {po.parent.parent.name for po in directory.glob("*/LC_MESSAGES/messages.po")}
+    known = [code for code in LANGUAGE_NAMES if code in codes and code != default]
+    return [default, *known, *sorted(codes - set(known) - {default})]
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language, as shown in the switch."""
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:]
 
 
 def select_locale() -> str:
@@ -58,8 +78,11 @@ def compile_catalogs(directory: Path = TRANSLATIONS) -> None:
 
 def init_app(app: Flask) -> None:
     compile_catalogs()
+    if not app.config["LANGUAGES"]:
+        app.config["LANGUAGES"] = available_languages(app.config["BABEL_DEFAULT_LOCALE"])
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(TRANSLATIONS))
+    app.jinja_env.globals["language_name"] = language_name
     # Flask-Babel's template gettext finds the request's translations again for every string
     # (about 25 context look-ups on the check-in form); once per request is enough.
     app.jinja_env.install_gettext_callables(

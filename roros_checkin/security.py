@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 from werkzeug.exceptions import SecurityError
 
-# No inline script anywhere; the kiosk's return to the form is a <meta refresh>, which CSP allows.
+# No inline script anywhere: the guest pages' scripts are static files (remember.js, kiosk.js).
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
                            "frame-ancestors 'none'; form-action 'self'")
 # Two years, the value HSTS preload lists ask for; only sent over HTTPS (browsers ignore it on http).
