@@ -9,6 +9,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, g, has_app_context, request
 from flask_babel import Babel, get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 COOKIE = "lang"
@@ -88,6 +91,21 @@ def init_app(app: Flask) -> None:
         pgettext=lambda c, s: _request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
         newstyle=True)
+    # `_()` and `gettext()` are most of a page's calls: Jinja's newstyle wrappers reach the
+    # function through two context calls and a name look-up each; this does the same work
+    # (translate, mark safe under autoescape, always %-format) in one call.
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
+
+
+@pass_context
+def _template_gettext(context: Context, string: str, **variables: object) -> str:
+    """Jinja's newstyle gettext: the translation, escaped-format with the keyword arguments."""
+    translated = _request_translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        # Trusted: the msgid is template source and its translation comes from our own catalog
+        # (Jinja's gettext does the same); the keyword arguments are escaped by the % below.
+        translated = Markup(translated)  # nosec B704
+    return translated % variables
 
 
 def _request_translations():
