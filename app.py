@@ -40,6 +40,8 @@ Demo venue ready: {DEMO_NAME}
   QR poster to print:    {poster}
 Next steps:
   A staff account for the tracing pages:  .venv/bin/flask staff add kari --role admin
+  (it shows a QR code for an authenticator app; to look around locally without one,
+  start the demo with ROROS_TWO_FACTOR_ENABLED=false, a switch check-deploy flags)
   then log in at {base}/tracing/login
   Stop the server with Ctrl+C.
 """, flush=True)
