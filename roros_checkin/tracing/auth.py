@@ -80,9 +80,16 @@ def current_session(conn: sqlite3.Connection, token: str | None, now: int) -> sq
     return session
 
 
-@bp.before_request
+@bp.before_app_request
 def require_staff() -> Response | None:
-    """Every /tracing/ route but the login needs a live, fully verified staff session."""
+    """Every /tracing/ URL but the login needs a live, fully verified staff session.
+
+    An app-wide check on the path, not the blueprint's own before_request: a /tracing/ URL
+    that matches no route (404) or not this method (405) must also send a visitor without a
+    session to the login, so no one can map the routes.
+    """
+    if request.blueprint != bp.name and not request.path.startswith(bp.url_prefix + "/"):
+        return None
     g.staff = current_session(get_db(), request.cookies.get(cookie_name()), times.now())
     if g.staff is not None and not g.staff["verified"]:
         g.staff = None

@@ -1,25 +1,13 @@
 """The tracing team's start page, the audit log (admins) and venue activity."""
 from __future__ import annotations
 
-from flask import abort, current_app, g, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
+from flask import abort, current_app, g, render_template, request
 
 from .. import activity, anomalies, audit, queries, times
 from ..db import get_db
-from . import auth, bp, paper, search  # noqa: F401  (registers their routes on bp)
+from . import bp, paper, search  # noqa: F401  (registers their routes on bp)
 
 AUDIT_PAGE = 200
-
-
-@bp.before_app_request
-def unmatched_tracing_paths_need_staff() -> Response | None:
-    """A /tracing/ URL that matches no route (404) or not this method (405) answers a
-    visitor without a session with the login redirect too, so no one can map the routes."""
-    if request.blueprint is None and request.path.startswith(bp.url_prefix + "/"):
-        session = auth.current_session(get_db(), request.cookies.get(auth.cookie_name()), times.now())
-        if session is None or not session["verified"]:
-            return redirect(url_for("tracing.login", next=request.path), 303)
-    return None
 
 
 @bp.get("/")
