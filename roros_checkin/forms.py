@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 import secrets
 from typing import Any
 
@@ -70,31 +71,26 @@ class CheckinForm(FlaskForm):
         if not self.idempotency_key.data:
             self.idempotency_key.data = new_idempotency_key()
 
-    def validate_name(self, field: StringField) -> None:
+    def _clean(self, name: str, rule: Callable[..., Any], *args: Any) -> None:
+        """Keep rule(*args) as the cleaned value, or show the broken rule's message at the field."""
         try:
-            self.cleaned["name"] = validation.clean_name(field.data or "")
+            self.cleaned[name] = rule(*args)
         except InvalidInput as error:
             raise _rule(error) from None
 
+    def validate_name(self, field: StringField) -> None:
+        self._clean("name", validation.clean_name, field.data or "")
+
     def validate_phone(self, field: StringField) -> None:
-        try:
-            self.cleaned["phone"] = validation.clean_phone(field.data or "")
-        except InvalidInput as error:
-            raise _rule(error) from None
+        self._clean("phone", validation.clean_phone, field.data or "")
 
     def validate_party_size(self, field: StringField) -> None:
         text = (field.data or "").strip() or "1"
-        try:
-            size = int(text) if text.isascii() and text.isdigit() and len(text) <= 2 else None
-            self.cleaned["party_size"] = validation.clean_party_size(size)
-        except InvalidInput as error:
-            raise _rule(error) from None
+        size = int(text) if text.isascii() and text.isdigit() and len(text) <= 2 else None
+        self._clean("party_size", validation.clean_party_size, size)
 
     def validate_area(self, field: StringField) -> None:
-        try:
-            self.cleaned["area"] = validation.clean_area(field.data or "")
-        except InvalidInput as error:
-            raise _rule(error) from None
+        self._clean("area", validation.clean_area, field.data or "")
 
     def validate_visited_at(self, field: StringField) -> None:
         text = (field.data or "").strip()
@@ -123,6 +119,3 @@ class CheckinForm(FlaskForm):
     def duplicated_fields(self) -> list[str]:
         """Fields sent more than once (parameter pollution): such a form is refused whole."""
         return [key for key in request.form if len(request.form.getlist(key)) > 1]
-
-    def only_csrf_failed(self) -> bool:
-        return list(self.errors) == ["csrf_token"]
