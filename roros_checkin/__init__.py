@@ -29,8 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import i18n, times
     i18n.init_app(app)
     csrf.init_app(app)
-    app.jinja_env.globals.update(show_time=times.show, language_names=i18n.LANGUAGE_NAMES,
-                                 get_locale=i18n.current_locale)
+    app.jinja_env.globals["show_time"] = times.show
 
     from . import checkin, tracing
     app.register_blueprint(checkin.bp)

@@ -82,7 +82,7 @@ def init_app(app: Flask) -> None:
         app.config["LANGUAGES"] = available_languages(app.config["BABEL_DEFAULT_LOCALE"])
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(TRANSLATIONS))
-    app.jinja_env.globals["language_name"] = language_name
+    app.jinja_env.globals.update(language_name=language_name, get_locale=current_locale)
     # Flask-Babel's template gettext finds the request's translations again for every string
     # (about 25 context look-ups on the check-in form); once per request is enough.
     app.jinja_env.install_gettext_callables(
