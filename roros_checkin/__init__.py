@@ -26,8 +26,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import db
     db.init_app(app)
 
-    from . import i18n, times
+    from . import i18n, pages, times
     i18n.init_app(app)
+    pages.init_app(app)
     csrf.init_app(app)
     app.jinja_env.globals["show_time"] = times.show
 

@@ -1,16 +1,19 @@
 """The guests' blueprint: start page, check-in form, receipt, check-out, kiosk, privacy."""
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from flask import (Blueprint, Response, abort, current_app, make_response, redirect, render_template,
                    request, url_for)
+from flask_wtf.csrf import generate_csrf
 
-from . import errors, i18n, queries, times, visits
+from . import errors, i18n, pages, queries, times, visits
 from .db import get_db
-from .forms import IDEMPOTENCY_KEY, CheckinForm
+from .forms import IDEMPOTENCY_KEY, CheckinForm, new_idempotency_key
 
 bp = Blueprint("checkin", __name__)
+RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # A full disk, a read-only database or a lock held too long: "not saved, try again" (503), never a 500.
 bp.register_error_handler(sqlite3.OperationalError, errors.storage_unavailable)
 
@@ -71,11 +74,10 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
     if not venue["active"]:
         status = 409 if request.method == "POST" else 200
         return render_template("checkin/closed.html", venue=venue), status
-    form = CheckinForm()
     if request.method == "GET":
-        form.area.data = (request.args.get("area") or "")[:40]
-        return render_template(template, venue=venue, form=form, expired=False)
+        return _empty_form(venue, template)
 
+    form = CheckinForm()
     conn = get_db()
     key = form.idempotency_key.data or ""
     stored_at = queries.visit_venue_by_idempotency_key(conn, key) if IDEMPOTENCY_KEY.fullmatch(key) else None
@@ -93,7 +95,24 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
     # A form left open past the CSRF token's lifetime: the re-rendered form carries a fresh
     # token and keeps what was typed, with a note instead of an error page.
     expired = "csrf_token" in form.errors
-    return render_template(template, venue=venue, form=form, expired=expired), 400
+    return render_template(template, venue=venue, form=form, expired=expired,
+                           csrf_value=form.csrf_token._value()), 400
+
+
+def _empty_form(venue: sqlite3.Row, template: str) -> str:
+    """A new guest's form: the page of this venue, language and address, with a fresh token and key."""
+    area = (request.args.get("area") or "")[:40]
+
+    def context(holes: dict[str, str]) -> dict:
+        form = CheckinForm(meta={"csrf": False})
+        form.idempotency_key.data = holes["idempotency_key"]
+        form.area.data = area
+        return {"venue": venue, "form": form, "expired": False, "csrf_value": holes["csrf_token"]}
+
+    # The address is part of the shape: the language switch links back to it, and ?area= fills a field.
+    shape = (venue["id"], venue["slug"], venue["name"], request.full_path)
+    values = {"csrf_token": generate_csrf(), "idempotency_key": new_idempotency_key()}
+    return pages.render(template, shape, values, context)
 
 
 def _after_checkin(venue: sqlite3.Row, source: str, token: str) -> Response:
@@ -124,12 +143,31 @@ def kiosk_done(slug: str) -> Response:
 
 @bp.get("/r/<token>")
 def receipt(token: str) -> Response:
-    visit = visits.find_receipt(get_db(), token, times.now()) if len(token) <= 64 else None
+    # A token is URL-safe base64 (it is written into URLs as it is); anything else is no receipt.
+    visit = visits.find_receipt(get_db(), token, times.now()) if RECEIPT_TOKEN.fullmatch(token) else None
     if visit is None:
         abort(404)
     checked_out = request.args.get("checked_out") == "1"
-    return _no_store(make_response(render_template("checkin/receipt.html", visit=visit, token=token,
-                                                   checked_out=checked_out)))
+    return _no_store(make_response(_receipt_page(visit, token, checked_out)))
+
+
+def _receipt_page(visit: sqlite3.Row, token: str, checked_out: bool) -> str:
+    """The receipt: a page per shape (what is shown), filled with this visit's details."""
+    values = {"token": token, "venue_name": visit["venue_name"], "arrived": times.show(visit["arrived_at"]),
+              "party_size": str(visit["party_size"])}
+    if visit["left_at"]:
+        values["left"] = times.show(visit["left_at"])
+    elif visit["source"] != "retro":
+        values["csrf_token"] = generate_csrf()
+    if visit["area"]:
+        values["area"] = visit["area"]
+    query = "?checked_out=1" if checked_out else ""
+
+    def context(holes: dict[str, str]) -> dict:
+        return {**holes, "checked_out": checked_out, "can_check_out": "csrf_token" in holes,
+                "csrf_value": holes.get("csrf_token"), "language_next": f"/r/{holes['token']}{query}"}
+
+    return pages.render("checkin/receipt.html", (tuple(values), checked_out), values, context)
 
 
 @bp.post("/r/<token>/checkout")
