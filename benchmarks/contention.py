@@ -12,7 +12,7 @@ without, and every error.
    purge (roros_checkin.retention, the same code as `flask purge`, in a thread of the server process)
    starts at once and deletes them while wrk drives check-ins and another process writes exports of
    --export-rows rows as CSV, one after another, until the purge's log line appears; then wrk stops.
-   The export process is not pinned: it shares the cores with the server and wrk.
+   The export process is not pinned (--export-cpu pins it): it shares the cores with the server and wrk.
 3. Reports check-ins/s and p50/p95/p99/max for both phases, the purge's time, every non-2xx/3xx
    answer, and any "database is locked" or traceback in the server's log.
 
@@ -160,9 +160,10 @@ def run(args: argparse.Namespace) -> dict:
             load = subprocess.Popen(wrk_command(servers, args.connections, 3600), env=env,
                                     stdout=subprocess.PIPE, text=True)
             stop_file = workdir / "stop-exports"
-            export = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "export", str(database),
-                                       str(args.export_rows), str(stop_file)], cwd=ROOT, env=env,
-                                      stdout=subprocess.PIPE, text=True)
+            export = subprocess.Popen(pinned(args.export_cpu, [
+                sys.executable, str(Path(__file__).resolve()), "export", str(database), str(args.export_rows),
+                str(stop_file)]), cwd=ROOT, env=env,
+                stdout=subprocess.PIPE, text=True)
             purge_line = wait_for_purge(log_path, 2)
             purge_seconds = time.perf_counter() - server_started
             stop_file.touch()
@@ -181,7 +182,8 @@ def run(args: argparse.Namespace) -> dict:
     result = {
         "settings": {"expired": args.expired, "current": args.current, "connections": args.connections,
                      "waitress_threads": args.threads, "purge": "the server's own purge (roros_checkin.retention)",
-                     "pinning": "server CPU0, wrk CPU1, exports unpinned",
+                     "pinning": "server CPU0, wrk CPU1, exports " + (
+                         "unpinned" if args.export_cpu is None else f"CPU{args.export_cpu}"),
                      "load_average_after": [round(value, 1) for value in os.getloadavg()]},
         "build_seconds": round(build_seconds, 1),
         "without_purge": quiet, "with_purge_and_export": busy,
@@ -224,6 +226,8 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--threads", type=int, default=4, help="waitress threads")
     parser.add_argument("--baseline-seconds", type=int, default=20)
     parser.add_argument("--export-rows", type=int, default=200_000)
+    parser.add_argument("--export-cpu", type=int, choices=(0, 1),
+                        help="pin the exports to this CPU (0: the server's, 1: the load generator's)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     result = run(args)
