@@ -175,6 +175,44 @@ def test_purge_in_batches_while_guests_check_in(app, clock, venue, conn):
     assert queries.integrity_check(conn) == ["ok"]
 
 
+def test_checkpoint_behind_a_long_reader_gives_up_quickly_and_lets_check_ins_through(app, venue, conn,
+                                                                                    monkeypatch):
+    """A truncating checkpoint holds the write lock while it waits for readers: it must not wait long."""
+    monkeypatch.setattr(retention, "CHECKPOINT_TRIES", 3)
+    database = app.config["DATABASE"]
+    reader = db.connect(database)  # a tracer's long export, mid-read
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM visits").fetchone()
+    writer = db.connect(database)
+    waits: list[float] = []
+    stop = threading.Event()
+
+    def check_ins() -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            with write_transaction(writer):
+                writer.execute("UPDATE venues SET name = name")
+            waits.append(time.monotonic() - started)
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=check_ins)
+    thread.start()
+    purger = db.connect(database)
+    try:
+        truncated = retention.checkpoint(purger)
+    finally:
+        stop.set()
+        thread.join()
+        reader.rollback()
+        reader.close()
+        writer.close()
+    assert truncated is False  # the reader kept the WAL in use; the next purge tries again
+    assert waits and max(waits) < 1.0  # never the 5 s busy timeout
+    assert retention.checkpoint(purger) is True  # the reader is gone: the WAL is emptied
+    purger.close()
+    assert Path(f"{database}-wal").stat().st_size == 0
+
+
 def test_purge_keeps_the_login_attempts_the_throttle_looks_back_on(app):
     assert app.config["LOGIN_ATTEMPT_RETENTION_HOURS"] * 3600 >= throttle.GOOD_ADDRESS_DAYS * 86400
     assert app.config["LOGIN_ATTEMPT_RETENTION_HOURS"] * 3600 >= throttle.WINDOW
