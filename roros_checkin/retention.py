@@ -2,12 +2,12 @@
 
 The purge runs while guests check in. It reads the ids of expired rows without holding the write
 lock, then deletes them in batches, each its own short BEGIN IMMEDIATE transaction, so a check-in
-waits at most one batch. Every deleted row also leaves three indexes, so batches are 10,000 rows:
-purging 500,000 of 1,000,000 visits on a busy 2-core machine took 42 s, and a check-in waited at most
-1.4 s (100,000-row batches: 17 s, but waits of 3.7 s, too near the 5 s busy timeout). An hourly purge
-in normal use deletes a few hundred rows in one batch. Afterwards the WAL is checkpointed
-with TRUNCATE: with secure_delete on every connection, the deleted names are then gone from the
-database file and the WAL alike.
+waits at most one batch. Every deleted row also leaves five indexes; a batch of 2,500 rows holds the
+lock for tens of milliseconds: with 200,000 expired visits and large exports running
+(benchmarks/contention.py), the check-ins' p99 was 96 ms with 2,500-row batches and 170-182 ms with
+10,000 (the purge took about 13 s against 7 s). An hourly purge in normal use deletes a few hundred
+rows in one batch. Afterwards the WAL is checkpointed with TRUNCATE: with secure_delete on every
+connection, the deleted names are then gone from the database file and the WAL alike.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from .db import BUSY_TIMEOUT_MS, write_transaction
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 10_000
+BATCH_SIZE = 2_500
 # A breath between batches, so check-ins waiting in their busy handler get the lock.
 BATCH_PAUSE_SECONDS = 0.05
 CHECKPOINT_TRIES = 10

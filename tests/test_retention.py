@@ -269,7 +269,7 @@ def test_purge_killed_half_way_leaves_a_sound_database_and_the_next_purge_finish
     now = int(time.time())
     with write_transaction(conn):
         queries.insert_venue(conn, "kaffestuggu", "Kaffestuggu", "", now)
-    # Eight batches of 10,000 with a pause between: time enough to kill it after the first.
+    # Many batches with a pause between (retention.BATCH_SIZE): time enough to kill it after the first.
     expired = 80_000
     insert_visits(conn, 1, now - RETENTION - 3600, count=expired)
     insert_visits(conn, 1, now - 60, count=50, name="Kari Nordmann")
