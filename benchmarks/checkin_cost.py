@@ -5,7 +5,7 @@
 Drives the Flask test client through the phone's three steps (GET the form, POST it, GET the receipt)
 on a fresh database and reports CPU microseconds per step (time.process_time, so other processes on a
 shared machine disturb it far less than wall time), plus the same for the minimal Flask app of
-benchmarks/hello_app.py in the same run. The ratio of the two is the figure to compare across commits.
+benchmarks/hello_app.py and for the project's emptiest request (/favicon.ico) in the same run. The ratio of the two is the figure to compare across commits.
 """
 from __future__ import annotations
 
@@ -69,6 +69,15 @@ def hello_cost(requests: int) -> float:
     return (time.process_time() - started) / requests
 
 
+def floor_cost(app, requests: int) -> float:
+    """CPU seconds of the project's emptiest request (/favicon.ico, 204): its hooks, headers and routing."""
+    client = app.test_client()
+    started = time.process_time()
+    for _ in range(requests):
+        client.get("/favicon.ico")
+    return (time.process_time() - started) / requests
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkins", type=int, default=2000, help="check-ins per round")
@@ -88,17 +97,22 @@ def main(argv: list[str] | None = None) -> dict:
                 for index, seconds in enumerate(one_checkin(app, counter)):
                     totals[index] += seconds
             hello = hello_cost(args.checkins * 3)
+            floor = floor_cost(app, args.checkins * 3)
             form, post, receipt = (total / args.checkins * 1e6 for total in totals)
             rounds.append({"form_us": form, "post_us": post, "receipt_us": receipt,
-                           "checkin_us": form + post + receipt, "hello_us": hello * 1e6})
+                           "checkin_us": form + post + receipt, "hello_us": hello * 1e6,
+                           "floor_us": floor * 1e6})
     median = {key: round(statistics.median(r[key] for r in rounds), 1) for key in rounds[0]}
     median["checkin_per_hello"] = round(median["checkin_us"] / median["hello_us"], 2)
     median["request_per_hello"] = round(median["checkin_us"] / 3 / median["hello_us"], 2)
+    median["floor_per_hello"] = round(median["floor_us"] / median["hello_us"], 2)
     print(f"CPU µs per step (median of {args.rounds} rounds × {args.checkins} check-ins): "
           f"GET form {median['form_us']}, POST {median['post_us']}, GET receipt {median['receipt_us']}; "
           f"one check-in {median['checkin_us']}; minimal Flask request {median['hello_us']}")
     print(f"one check-in costs {median['checkin_per_hello']} minimal requests "
           f"({median['request_per_hello']} per request of the check-in)")
+    print(f"the project's emptiest request (/favicon.ico) costs {median['floor_us']} µs = "
+          f"{median['floor_per_hello']} minimal requests: three of them are the floor of a check-in")
     return median
 
 

@@ -29,6 +29,7 @@ def test_checkin_cost_measures_each_step_against_a_minimal_request():
     median = checkin_cost.main(["--checkins", "10", "--rounds", "1"])
     assert median["form_us"] > 0 and median["post_us"] > 0 and median["receipt_us"] > 0
     assert median["checkin_per_hello"] > 1
+    assert median["floor_us"] > 0 and median["floor_per_hello"] > 0
 
 
 def test_writers_benchmark_commits_without_errors():
