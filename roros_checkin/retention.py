@@ -2,11 +2,11 @@
 
 The purge runs while guests check in. It reads the ids of expired rows without holding the write
 lock, then deletes them in batches, each its own short BEGIN IMMEDIATE transaction, so a check-in
-waits at most one batch. Every deleted row also leaves five indexes; a batch of 2,500 rows holds the
-lock for tens of milliseconds: with 200,000 expired visits and large exports running
-(benchmarks/contention.py), the check-ins' p99 was 96 ms with 2,500-row batches and 170-182 ms with
-10,000 (the purge took about 13 s against 7 s). An hourly purge in normal use deletes a few hundred
-rows in one batch. Afterwards the WAL is checkpointed with TRUNCATE: with secure_delete on every
+waits at most one batch. Every deleted row also leaves five indexes, so a row costs more as the
+table grows, and each batch is sized to hold the lock about 50 ms, followed by a pause as long:
+with 200,000 expired visits and large exports running (benchmarks/contention.py), the check-ins'
+p99 was 96 ms with fixed 2,500-row batches and 170-182 ms with 10,000, and at 10 million visits a
+2,500-row batch held the lock 440 ms. Afterwards the WAL is checkpointed with TRUNCATE: with secure_delete on every
 connection, the deleted names are then gone from the database file and the WAL alike.
 """
 from __future__ import annotations
@@ -25,8 +25,14 @@ from .db import BUSY_TIMEOUT_MS, write_transaction
 
 log = logging.getLogger(__name__)
 
+# The first batch's size; each next one is sized to take about BATCH_TARGET_SECONDS, since a
+# row costs more to delete as the table and its indexes grow (2,500 rows took 20-30 ms among
+# 1.2 million visits, 440 ms among 10 million).
 BATCH_SIZE = 2_500
-# A breath between batches, so check-ins waiting in their busy handler get the lock.
+BATCH_TARGET_SECONDS = 0.05
+BATCH_LIMITS = (100, 10_000)
+# A breath between batches, at least as long as the batch took, so check-ins waiting for the
+# write lock get it: the purge holds it at most half of the time.
 BATCH_PAUSE_SECONDS = 0.05
 CHECKPOINT_TRIES = 10
 # A truncating checkpoint holds the write lock while it waits for readers to finish. Waiting the
@@ -88,10 +94,19 @@ def _delete_in_batches(conn: sqlite3.Connection, table: str, cutoff: int, batch_
         if not ids:
             return deleted
         with write_transaction(conn):
+            started = time.monotonic()  # the delete and its commit, not the wait for the lock
             deleted += queries.delete_expired_ids(conn, table, ids, cutoff)
+        took = time.monotonic() - started
         if len(ids) < batch_size:
             return deleted
-        time.sleep(pause)
+        batch_size = next_batch_size(batch_size, took)
+        time.sleep(max(pause, took))
+
+
+def next_batch_size(size: int, took: float) -> int:
+    """The size that would have taken about BATCH_TARGET_SECONDS, within BATCH_LIMITS."""
+    low, high = BATCH_LIMITS
+    return max(low, min(high, int(size * BATCH_TARGET_SECONDS / max(took, 0.001))))
 
 
 def checkpoint(conn: sqlite3.Connection) -> bool:

@@ -175,6 +175,36 @@ def test_purge_in_batches_while_guests_check_in(app, clock, venue, conn):
     assert queries.integrity_check(conn) == ["ok"]
 
 
+def test_purge_batches_shrink_to_about_fifty_milliseconds_when_rows_are_slow_to_delete(app, clock, venue, conn,
+                                                                                      monkeypatch):
+    insert_visits(conn, venue_id(conn), int(clock.now) - RETENTION - DAY, count=4000)
+    sizes: list[int] = []
+    delete = queries.delete_expired_ids
+
+    def slow_delete(connection, table, ids, cutoff):
+        if table == "visits":
+            sizes.append(len(ids))
+            time.sleep(len(ids) * 0.0001)  # 0.1 ms a row, as in a table of millions: 2,500 rows take 250 ms
+        return delete(connection, table, ids, cutoff)
+
+    monkeypatch.setattr(queries, "delete_expired_ids", slow_delete)
+    purger = db.connect(app.config["DATABASE"])
+    try:
+        result = retention.purge_expired(purger, app.config, int(clock.now))
+    finally:
+        purger.close()
+    assert result.visits == 4000 and sum(sizes) == 4000 and len(sizes) >= 4
+    assert sizes[0] == retention.BATCH_SIZE
+    assert all(300 <= size <= 600 for size in sizes[1:-1])  # about 500 rows: 50 ms each
+    assert count(conn, "visits") == 0
+
+
+def test_batch_size_grows_when_deleting_is_quick_and_stays_within_its_limits():
+    assert retention.next_batch_size(2500, 0.025) == 5000
+    assert retention.next_batch_size(2500, 0.0) == retention.BATCH_LIMITS[1]
+    assert retention.next_batch_size(2500, 10.0) == retention.BATCH_LIMITS[0]
+
+
 def test_checkpoint_behind_a_long_reader_gives_up_quickly_and_lets_check_ins_through(app, venue, conn,
                                                                                     monkeypatch):
     """A truncating checkpoint holds the write lock while it waits for readers: it must not wait long."""
