@@ -158,14 +158,14 @@ def _receipt_page(visit: sqlite3.Row, token: str, checked_out: bool) -> str:
     if visit["left_at"]:
         values["left"] = times.show(visit["left_at"])
     elif visit["source"] != "retro":
-        values["csrf_token"] = generate_csrf()
+        values["csrf_value"] = generate_csrf()
     if visit["area"]:
         values["area"] = visit["area"]
     query = "?checked_out=1" if checked_out else ""
 
     def context(holes: dict[str, str]) -> dict:
-        return {**holes, "checked_out": checked_out, "can_check_out": "csrf_token" in holes,
-                "csrf_value": holes.get("csrf_token"), "language_next": f"/r/{holes['token']}{query}"}
+        return {**holes, "checked_out": checked_out, "can_check_out": "csrf_value" in holes,
+                "language_next": f"/r/{holes['token']}{query}"}
 
     return pages.render("checkin/receipt.html", (tuple(values), checked_out), values, context)
 
@@ -173,7 +173,7 @@ def _receipt_page(visit: sqlite3.Row, token: str, checked_out: bool) -> str:
 @bp.post("/r/<token>/checkout")
 def check_out(token: str) -> Response:
     conn = get_db()
-    visit = visits.find_receipt(conn, token, times.now()) if len(token) <= 64 else None
+    visit = visits.find_receipt(conn, token, times.now()) if RECEIPT_TOKEN.fullmatch(token) else None
     if visit is None:
         abort(404)
     visits.check_out(conn, visit["id"], times.now())

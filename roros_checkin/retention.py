@@ -3,10 +3,9 @@
 The purge runs while guests check in. It reads the ids of expired rows without holding the write
 lock, then deletes them in batches, each its own short BEGIN IMMEDIATE transaction, so a check-in
 waits at most one batch. Every deleted row also leaves five indexes, so a row costs more as the
-table grows, and each batch is sized to hold the lock about 50 ms, followed by a pause as long:
-with 200,000 expired visits and large exports running (benchmarks/contention.py), the check-ins'
-p99 was 96 ms with fixed 2,500-row batches and 170-182 ms with 10,000, and at 10 million visits a
-2,500-row batch held the lock 440 ms. Afterwards the WAL is checkpointed with TRUNCATE: with secure_delete on every
+table grows, and each batch is sized to hold the lock about 50 ms, followed by a pause as long
+(benchmarks/README.md, Contention: a million expired visits purged while large exports run, check-in
+p99 82 ms). Afterwards the WAL is checkpointed with TRUNCATE: with secure_delete on every
 connection, the deleted names are then gone from the database file and the WAL alike.
 """
 from __future__ import annotations
