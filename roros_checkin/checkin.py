@@ -6,7 +6,8 @@ import sqlite3
 
 from flask import (Blueprint, Response, abort, current_app, make_response, redirect, render_template,
                    request, url_for)
-from flask_wtf.csrf import generate_csrf
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms.validators import ValidationError
 
 from . import errors, i18n, pages, queries, times, visits
 from .db import get_db
@@ -77,7 +78,8 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
     if request.method == "GET":
         return _empty_form(venue, template)
 
-    form = CheckinForm()
+    # The CSRF token is checked here rather than by the form: a form that passes needs no new token.
+    form = CheckinForm(meta={"csrf": False})
     conn = get_db()
     key = form.idempotency_key.data or ""
     stored_at = queries.visit_venue_by_idempotency_key(conn, key) if IDEMPOTENCY_KEY.fullmatch(key) else None
@@ -89,14 +91,21 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
         form.idempotency_key.data = ""
     if form.duplicated_fields():
         abort(400)
-    if form.validate():
+    fresh = _csrf_valid()
+    if form.validate() and fresh:
         token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now())
         return _after_checkin(venue, source, token)
     # A form left open past the CSRF token's lifetime: the re-rendered form carries a fresh
     # token and keeps what was typed, with a note instead of an error page.
-    expired = "csrf_token" in form.errors
-    return render_template(template, venue=venue, form=form, expired=expired,
-                           csrf_value=form.csrf_token._value()), 400
+    return render_template(template, venue=venue, form=form, expired=not fresh, csrf_value=generate_csrf()), 400
+
+
+def _csrf_valid() -> bool:
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True
 
 
 def _empty_form(venue: sqlite3.Row, template: str) -> str:
