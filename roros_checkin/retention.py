@@ -38,6 +38,9 @@ CHECKPOINT_TRIES = 10
 # full busy timeout behind a long export stalled every check-in for seconds (p99 1.3-3.3 s in
 # benchmarks/contention.py), so it waits briefly and tries again after a pause instead.
 CHECKPOINT_WAIT_MS = 100
+# Deleted rows can linger in the WAL until it is truncated: when readers kept it busy, the server's
+# purge comes back this soon instead of after its hourly interval.
+CHECKPOINT_RETRY_SECONDS = 300
 BATCHED_TABLES = ("visits", "login_attempts", "audit_log")
 
 
@@ -166,21 +169,22 @@ class BackgroundPurge:
         self.thread.join(timeout=10)
 
     def run(self) -> None:
-        interval = self.config["PURGE_INTERVAL_MINUTES"] * 60
         conn = db.connect(self.config["DATABASE"])
         try:
             while not self.stopped.is_set():
-                self.run_once(conn)
-                self.stopped.wait(interval)
+                self.stopped.wait(self.run_once(conn))
         finally:
             conn.close()
 
-    def run_once(self, conn: sqlite3.Connection) -> None:
+    def run_once(self, conn: sqlite3.Connection) -> float:
+        """Purge once; return the seconds until the next run."""
+        interval = self.config["PURGE_INTERVAL_MINUTES"] * 60
         try:
             result = purge_expired(conn, self.config, int(self.clock()))
         except sqlite3.Error:
             # The next round tries again; the error (never row content) goes to the log.
             log.exception("purge failed")
-            return
-        log.info("purge: %s%s", result.summary(),
-                 "; WAL not truncated (busy readers)" if result.checkpoint_busy else "")
+            return interval
+        busy = f"; WAL not truncated (busy readers), next try in {CHECKPOINT_RETRY_SECONDS} s"
+        log.info("purge: %s%s", result.summary(), busy if result.checkpoint_busy else "")
+        return min(interval, CHECKPOINT_RETRY_SECONDS) if result.checkpoint_busy else interval

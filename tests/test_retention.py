@@ -291,6 +291,28 @@ def test_background_purge_logs_counts_and_survives_a_database_error(app, clock, 
     assert "Ola" not in caplog.text
 
 
+def test_background_purge_comes_back_soon_when_readers_kept_the_wal(app, clock, venue, conn, caplog,
+                                                                   monkeypatch):
+    monkeypatch.setattr(retention, "CHECKPOINT_TRIES", 1)
+    insert_visits(conn, venue_id(conn), FRIDAY_EVENING - RETENTION - 1, count=2)
+    purge = retention.BackgroundPurge(app.config, clock)
+    purger = db.connect(app.config["DATABASE"])
+    reader = db.connect(app.config["DATABASE"])
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM visits").fetchone()
+    try:
+        with caplog.at_level("INFO", logger="roros_checkin.retention"):
+            wait_busy = purge.run_once(purger)
+    finally:
+        reader.rollback()
+        reader.close()
+    wait_free = purge.run_once(purger)
+    purger.close()
+    assert wait_busy == retention.CHECKPOINT_RETRY_SECONDS < app.config["PURGE_INTERVAL_MINUTES"] * 60
+    assert "WAL not truncated (busy readers), next try in 300 s" in caplog.text
+    assert wait_free == app.config["PURGE_INTERVAL_MINUTES"] * 60
+
+
 @pytest.mark.slow
 def test_purge_killed_half_way_leaves_a_sound_database_and_the_next_purge_finishes(tmp_path):
     database = tmp_path / "checkin.sqlite3"
