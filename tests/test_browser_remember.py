@@ -20,6 +20,15 @@ def saved_details(page):
     return page.evaluate(f"() => localStorage.getItem('{KEY}')")
 
 
+def check_in_remembered_then_open_another_venue(page) -> None:
+    """A guest checks in at one venue with "remember me" ticked, then scans another venue's poster."""
+    page.goto(f"/v/{DEMO}")
+    fill_guest(page)
+    page.locator("#remember-me").check()
+    submit(page)
+    page.goto(f"/v/{OTHER}")
+
+
 def test_remember_me_is_off_until_the_guest_ticks_it(page, live_server):
     check_in(page)
     assert saved_details(page) is None
@@ -38,12 +47,8 @@ def test_remember_me_keeps_details_on_the_phone_and_never_sends_the_choice(page,
 
 
 def test_next_visit_anywhere_is_one_tap(page, live_server):
-    page.goto(f"/v/{DEMO}")
-    fill_guest(page)
-    page.locator("#remember-me").check()
-    submit(page)
-    before = len(live_server.visits())
-    page.goto(f"/v/{OTHER}")
+    check_in_remembered_then_open_another_venue(page)
+    before = len(live_server.visits())  # the first check-in, not yet the one-tap one
     quick = page.get_by_role("button", name=f"Registrer meg som {GUEST_NAME}")
     expect(quick).to_be_visible()
     expect(page.locator("form.checkin")).to_be_hidden()
@@ -56,11 +61,7 @@ def test_next_visit_anywhere_is_one_tap(page, live_server):
 
 
 def test_remembered_details_can_be_changed(page, live_server):
-    page.goto(f"/v/{DEMO}")
-    fill_guest(page)
-    page.locator("#remember-me").check()
-    submit(page)
-    page.goto(f"/v/{OTHER}")
+    check_in_remembered_then_open_another_venue(page)
     page.get_by_role("button", name="Endre opplysninger eller antall personer").tap()
     expect(page.locator("#name")).to_be_focused()
     expect(page.locator("#phone")).to_have_value(GUEST_PHONE)
@@ -74,11 +75,7 @@ def test_remembered_details_can_be_changed(page, live_server):
 
 
 def test_remembered_details_can_be_forgotten(page, live_server):
-    page.goto(f"/v/{DEMO}")
-    fill_guest(page)
-    page.locator("#remember-me").check()
-    submit(page)
-    page.goto(f"/v/{OTHER}")
+    check_in_remembered_then_open_another_venue(page)
     page.get_by_role("button", name="Glem opplysningene mine på denne telefonen").tap()
     expect(page.get_by_role("status")).to_have_text("Opplysningene dine er ikke lenger lagret på denne telefonen.")
     expect(page.locator("#name")).to_have_value("")
@@ -90,11 +87,7 @@ def test_remembered_details_can_be_forgotten(page, live_server):
 
 
 def test_a_form_sent_back_with_errors_is_not_replaced_by_the_shortcut(page, live_server):
-    page.goto(f"/v/{DEMO}")
-    fill_guest(page)
-    page.locator("#remember-me").check()
-    submit(page)
-    page.goto(f"/v/{OTHER}")
+    check_in_remembered_then_open_another_venue(page)
     page.get_by_role("button", name="Endre opplysninger eller antall personer").tap()
     page.locator("#party_size").fill("99")
     submit(page)
