@@ -368,17 +368,18 @@ def last_maintenance_run(conn: sqlite3.Connection, task: str) -> sqlite3.Row | N
                         (task,)).fetchone()
 
 
-def checkpoint_truncate(conn: sqlite3.Connection, wait_ms: int, busy_timeout_ms: int) -> tuple[int, int, int]:
+def checkpoint_truncate(conn: sqlite3.Connection, wait_ms: int) -> tuple[int, int, int]:
     """PRAGMA wal_checkpoint(TRUNCATE), waiting at most wait_ms for readers: (busy, WAL frames, checkpointed).
 
     The checkpoint holds the write lock while it waits, so the wait is kept short; the connection's
-    own busy timeout (busy_timeout_ms) is put back afterwards.
+    own busy timeout is put back afterwards.
     """
+    own_timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
     try:
         return tuple(conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
     finally:
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        conn.execute(f"PRAGMA busy_timeout = {int(own_timeout)}")
 
 
 def integrity_check(conn: sqlite3.Connection) -> list[str]:

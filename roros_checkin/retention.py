@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import db, queries
-from .db import BUSY_TIMEOUT_MS, write_transaction
+from .db import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def next_batch_size(size: int, took: float) -> int:
 def checkpoint(conn: sqlite3.Connection) -> bool:
     """Checkpoint and truncate the WAL; False when readers kept it busy after a few tries."""
     for attempt in range(CHECKPOINT_TRIES):
-        busy, _frames, _done = queries.checkpoint_truncate(conn, CHECKPOINT_WAIT_MS, BUSY_TIMEOUT_MS)
+        busy, _frames, _done = queries.checkpoint_truncate(conn, CHECKPOINT_WAIT_MS)
         if not busy:
             return True
         time.sleep(0.2 * (attempt + 1))

@@ -239,6 +239,7 @@ def test_checkpoint_behind_a_long_reader_gives_up_quickly_and_lets_check_ins_thr
     assert truncated is False  # the reader kept the WAL in use; the next purge tries again
     assert waits and max(waits) < 1.0  # never the 5 s busy timeout
     assert retention.checkpoint(purger) is True  # the reader is gone: the WAL is emptied
+    assert purger.execute("PRAGMA busy_timeout").fetchone()[0] == db.BUSY_TIMEOUT_MS  # put back
     purger.close()
     assert Path(f"{database}-wal").stat().st_size == 0
 
