@@ -9,6 +9,11 @@ key, follow the 303 to the receipt), the baseline with benchmarks/hello.lua. Bas
 alternate inside one series so that drift on a shared machine hits both; the report gives the median
 of the runs and the ratio of the medians.
 
+Unless --no-floor is given, each run also drives the project with plain GETs of its emptiest route
+(/favicon.ico, 204: routing, the request hooks, the security headers, nothing else). A third of that
+rate is what a check-in of three such requests would reach if its form, POST and receipt did no
+work at all: the ceiling of the check-in ratio while a check-in is three Flask requests.
+
 With one server process it is pinned to CPU 0 and wrk to CPU 1 (on a 2-core machine an unpinned
 waitress is bimodal). With --servers 2 two processes share the one SQLite file, pinned to CPU 0 and
 CPU 1, and each wrk thread talks to one of them; wrk then shares the cores with the servers.
@@ -151,9 +156,11 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict:
         cpus, wrk_cpu = [0], 1
     folder = workdir / f"{kind}-{time.monotonic_ns()}"
     folder.mkdir()
-    servers = Servers(kind, args.servers, args.threads, cpus, folder).start()
+    servers = Servers("baseline" if kind == "baseline" else "project", args.servers, args.threads, cpus,
+                      folder).start()
     try:
-        script, path = ("checkin.lua", "/v/demo-kafe") if kind == "project" else ("hello.lua", "/")
+        script, path = {"project": ("checkin.lua", "/v/demo-kafe"), "floor": ("hello.lua", "/favicon.ico"),
+                        "baseline": ("hello.lua", "/")}[kind]
         if args.warmup > 0:
             run_wrk(servers, script, path, args.warmup, args.connections, wrk_cpu)
         return run_wrk(servers, script, path, args.duration, args.connections, wrk_cpu)
@@ -169,12 +176,13 @@ def median_of(results: list[dict]) -> dict:
 
 def report(series: dict[str, list[dict]], args: argparse.Namespace) -> dict:
     project, baseline = median_of(series["project"]), median_of(series["baseline"]) if series["baseline"] else None
+    floor = median_of(series["floor"]) if series["floor"] else None
     summary = {"settings": {"runs": args.runs, "duration_s": args.duration, "connections": args.connections,
                             "waitress_threads": args.threads, "servers": args.servers,
                             "pinning": "none" if args.no_pin else ("server0 CPU0, server1 CPU1, wrk free"
                                                                     if args.servers == 2
                                                                     else "server CPU0, wrk CPU1")},
-               "project_median": project, "baseline_median": baseline, "runs": series}
+               "project_median": project, "baseline_median": baseline, "floor_median": floor, "runs": series}
     summary["settings"]["load_average_after"] = [round(value, 1) for value in os.getloadavg()]
     print(f"{args.runs} run(s) × {args.duration} s, wrk -c{args.connections}, waitress threads={args.threads}, "
           f"servers={args.servers}, pinning: {summary['settings']['pinning']}; load average afterwards "
@@ -198,6 +206,14 @@ def report(series: dict[str, list[dict]], args: argparse.Namespace) -> dict:
         print(f"median: baseline {baseline['requests_per_s']:.0f} req/s, p99 {baseline['p99_ms']} ms, "
               f"server cores {baseline['server_cores']}")
         print(f"ratio project/baseline: check-ins/s {ratio_checkins:.3f}, requests/s {ratio_requests:.3f}")
+        if floor:
+            ceiling = floor["requests_per_s"] / 3 / baseline["requests_per_s"]
+            summary["ceiling_checkins_to_baseline"] = round(ceiling, 3)
+            print(f"median: project's emptiest request (/favicon.ico) {floor['requests_per_s']:.0f} req/s, "
+                  f"p99 {floor['p99_ms']} ms, server cores {floor['server_cores']}; "
+                  f"{floor['requests_per_s'] / baseline['requests_per_s']:.3f} of the baseline")
+            print(f"ceiling while a check-in is three Flask requests: {floor['requests_per_s'] / 3:.0f} check-ins/s, "
+                  f"ratio {ceiling:.3f} (three emptiest requests: a check-in whose steps cost nothing)")
     return summary
 
 
@@ -210,6 +226,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=4, help="waitress threads per server")
     parser.add_argument("--servers", type=int, choices=(1, 2), default=1)
     parser.add_argument("--no-baseline", action="store_true", help="measure the project only")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the series of the project's emptiest request (/favicon.ico)")
     parser.add_argument("--no-pin", action="store_true", help="let the OS schedule server and wrk")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
@@ -217,12 +235,14 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit("wrk is not installed (Debian package wrk)")
     if cpu_count() < 2 and (args.servers == 2 or not args.no_pin):
         args.no_pin = True
-    series: dict[str, list[dict]] = {"project": [], "baseline": []}
+    series: dict[str, list[dict]] = {"project": [], "baseline": [], "floor": []}
     with tempfile.TemporaryDirectory(prefix="roros-load-") as workdir:
         for _ in range(args.runs):
             if not args.no_baseline:
                 series["baseline"].append(measure("baseline", args, Path(workdir)))
             series["project"].append(measure("project", args, Path(workdir)))
+            if not args.no_floor and not args.no_baseline:
+                series["floor"].append(measure("floor", args, Path(workdir)))
     summary = report(series, args)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

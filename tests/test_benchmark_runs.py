@@ -16,7 +16,12 @@ def test_load_benchmark_checks_in_through_wrk_beside_the_baseline(capsys):
     run = summary["runs"]["project"][0]
     # Every check-in is the phone's three steps: the form, the 303, the receipt.
     assert run["forms"] >= run["checkins"] > 0 and run["receipts"] > 0
-    assert "ratio project/baseline" in capsys.readouterr().out
+    # The project's emptiest request, beside them: the ceiling of a check-in of three Flask requests.
+    floor = summary["floor_median"]
+    assert floor["requests_per_s"] > 0 and floor["non_2xx_3xx"] == 0
+    assert summary["ceiling_checkins_to_baseline"] > 0
+    out = capsys.readouterr().out
+    assert "ratio project/baseline" in out and "ceiling while a check-in is three Flask requests" in out
 
 
 def test_load_benchmark_spreads_over_two_server_processes():
