@@ -38,6 +38,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 SECRET = "benchmark-secret-key-0123456789abcdefghijkl"
+# Each series: which server runs, the wrk script that drives it, and the path it starts from.
+SERIES = {
+    "baseline": ("baseline", "hello.lua", "/"),
+    "project": ("project", "checkin.lua", "/v/demo-kafe"),
+    "floor": ("project", "hello.lua", "/favicon.ico"),  # the project's emptiest request
+}
 METRICS = ("requests_per_s", "checkins_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms")
 
 
@@ -145,7 +151,7 @@ def run_wrk(servers: Servers, script: str, path: str, duration: float, connectio
 
 
 def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict:
-    """Start fresh servers of one kind, warm them up, run wrk once, stop them."""
+    """Start fresh servers for one series (SERIES), warm them up, run wrk once, stop them."""
     two = args.servers == 2
     if two:
         cpus: list[int | None] = [None, None] if args.no_pin else [0, 1]
@@ -156,11 +162,9 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict:
         cpus, wrk_cpu = [0], 1
     folder = workdir / f"{kind}-{time.monotonic_ns()}"
     folder.mkdir()
-    servers = Servers("baseline" if kind == "baseline" else "project", args.servers, args.threads, cpus,
-                      folder).start()
+    server, script, path = SERIES[kind]
+    servers = Servers(server, args.servers, args.threads, cpus, folder).start()
     try:
-        script, path = {"project": ("checkin.lua", "/v/demo-kafe"), "floor": ("hello.lua", "/favicon.ico"),
-                        "baseline": ("hello.lua", "/")}[kind]
         if args.warmup > 0:
             run_wrk(servers, script, path, args.warmup, args.connections, wrk_cpu)
         return run_wrk(servers, script, path, args.duration, args.connections, wrk_cpu)
@@ -207,11 +211,11 @@ def report(series: dict[str, list[dict]], args: argparse.Namespace) -> dict:
               f"server cores {baseline['server_cores']}")
         print(f"ratio project/baseline: check-ins/s {ratio_checkins:.3f}, requests/s {ratio_requests:.3f}")
         if floor:
-            ceiling = floor["requests_per_s"] / 3 / baseline["requests_per_s"]
+            floor_ratio = floor["requests_per_s"] / baseline["requests_per_s"]
+            ceiling = floor_ratio / 3
             summary["ceiling_checkins_to_baseline"] = round(ceiling, 3)
             print(f"median: project's emptiest request (/favicon.ico) {floor['requests_per_s']:.0f} req/s, "
-                  f"p99 {floor['p99_ms']} ms, server cores {floor['server_cores']}; "
-                  f"{floor['requests_per_s'] / baseline['requests_per_s']:.3f} of the baseline")
+                  f"p99 {floor['p99_ms']} ms, server cores {floor['server_cores']}; {floor_ratio:.3f} of the baseline")
             print(f"ceiling while a check-in is three Flask requests: {floor['requests_per_s'] / 3:.0f} check-ins/s, "
                   f"ratio {ceiling:.3f} (three emptiest requests: a check-in whose steps cost nothing)")
     return summary
