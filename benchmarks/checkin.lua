@@ -8,6 +8,7 @@
 -- Environment: CHECKIN_PATH (default /v/demo-kafe).
 -- Output: one line "RESULT {json}" from done(), read by benchmarks/load.py.
 
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrk_common.lua")
 local path = os.getenv("CHECKIN_PATH") or "/v/demo-kafe"
 local threads = {}
 local thread_id = 0
@@ -15,15 +16,7 @@ local thread_id = 0
 function setup(thread)
    thread_id = thread_id + 1
    thread:set("id", thread_id)
-   -- ADDRS="127.0.0.1:8080,127.0.0.1:8082": thread n talks to address n (two server processes).
-   local addrs = os.getenv("ADDRS")
-   if addrs then
-      local list = {}
-      for host, port in addrs:gmatch("([^,:]+):(%d+)") do
-         table.insert(list, wrk.lookup(host, port)[1])
-      end
-      thread.addr = list[((thread_id - 1) % #list) + 1]
-   end
+   common.spread(thread, thread_id)
    table.insert(threads, thread)
 end
 
@@ -92,15 +85,5 @@ function done(summary, latency, requests)
       totals.receipts = totals.receipts + thread:get("receipts_got")
       totals.failures = totals.failures + thread:get("failures")
    end
-   local seconds = summary.duration / 1e6
-   io.write(string.format(
-      'RESULT {"seconds": %.3f, "requests": %d, "requests_per_s": %.1f, "checkins": %d,' ..
-      ' "checkins_per_s": %.1f, "forms": %d, "receipts": %d, "failures": %d,' ..
-      ' "non_2xx_3xx": %d, "socket_errors": %d,' ..
-      ' "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f}\n',
-      seconds, summary.requests, summary.requests / seconds, totals.checkins, totals.checkins / seconds,
-      totals.forms, totals.receipts, totals.failures, summary.errors.status,
-      summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-      latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-      latency.max / 1000))
+   common.write_result(summary, latency, totals)
 end
