@@ -98,7 +98,7 @@ def read_new_password(from_stdin: bool, username: str = "") -> str:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = password_problem(password, username)
+    problem = password_problem(password, username, current_app.config.get("MUNICIPALITY_NAME") or "Røros kommune")
     if problem:
         raise click.ClickException(problem)
     return password
