@@ -82,3 +82,49 @@ def test_a_search_by_the_case_name_finds_the_family_member_on_the_same_phone(sta
     assert "Sønn Hansen" in html and "1 kontakter å ringe, 1 personer" in html
     by_phone = post_search(staff_client, "/tracing/case", **{**CASE, "phone": FAMILY_PHONE}).get_data(as_text=True)
     assert "Ingen registrerte" not in by_phone and "0 kontakter å ringe" in by_phone
+
+
+@pytest.mark.slow
+def test_on_the_real_server_the_family_is_three_people_and_one_call(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import TEST_PASSWORD
+    from roros_checkin import db
+    from server import ROOT, Browser, Server
+
+    server = Server(tmp_path, env={"ROROS_TWO_FACTOR_ENABLED": "false"})
+    for command, stdin in ((["staff", "add", "kari", "--password-stdin"], TEST_PASSWORD + "\n"),
+                           (["venues", "add", "kaffestuggu", "Kaffestuggu"], None)):
+        done = subprocess.run([sys.executable, "-m", "flask", *command], cwd=ROOT, env=server.environ, input=stdin,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+    # The visits are made relative to now (the server's clock), written as the form would store them.
+    import time as clock
+    now = int(clock.time())
+    conn = db.connect(str(server.database))
+    try:
+        for name, phone, minutes_ago, party in (("Kari Nordmann", CASE_PHONE, 120, 1),
+                                                ("Mor Hansen", FAMILY_PHONE, 110, 1),
+                                                ("Sønn Hansen", FAMILY_PHONE, 110, 1),
+                                                ("Datter Hansen", FAMILY_PHONE, 100, 2)):
+            add_visit(conn, "kaffestuggu", name, phone, now - minutes_ago * 60, now - 30 * 60, party_size=party)
+    finally:
+        conn.close()
+    server.start()
+    try:
+        staff = Browser(server.base)
+        assert staff.request("/tracing/login", {**staff.form_tokens("/tracing/login"), "username": "kari",
+                                                "password": TEST_PASSWORD})[0] == 303
+        csrf = {"csrf_token": staff.form_tokens("/tracing/case")["csrf_token"]}
+        today = clock.strftime("%Y-%m-%d", clock.localtime(now + 86400))
+        fields = {**csrf, "phone": CASE_PHONE, "case_ref": "2026/1234", "onset": today}
+        status, _, html = staff.request("/tracing/case", fields)
+        assert status == 200 and "3 kontakter å ringe, 4 personer" in html, html[-2000:]
+        assert all(name in html for name in ("Mor Hansen", "Sønn Hansen", "Datter Hansen"))
+        status, _, call_list = staff.request("/tracing/case/print", fields)
+        assert status == 200 and call_list.count(f'href="tel:{FAMILY_PHONE}"') == 1
+        assert "3 kontakter på 1 telefonnumre, 4 personer" in call_list
+    finally:
+        output = server.stop()
+    assert "Hansen" not in output and "98765432" not in output
