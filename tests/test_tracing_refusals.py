@@ -27,9 +27,10 @@ LOGIN = {"username": "kari", "password": TEST_PASSWORD}
 # Every POST route of the tracing blueprint with a form that would otherwise succeed.
 POSTS = {"/tracing/case": CASE, "/tracing/case/export": CASE, "/tracing/case/print": CASE,
          "/tracing/venue": VENUE, "/tracing/venue/export": VENUE, "/tracing/paper": PAPER,
+         "/tracing/audit/person": {"phone": "+4791234567", "reason": "klage 2026/77"},
          "/tracing/login": LOGIN, "/tracing/logout": {}}
 GETS = ["/tracing/", "/tracing/case", "/tracing/venue", "/tracing/paper", "/tracing/activity",
-        "/tracing/audit", "/tracing/login", "/tracing/no-such-page"]
+        "/tracing/audit", "/tracing/audit/person", "/tracing/login", "/tracing/no-such-page"]
 
 
 def tracing_routes(app) -> tuple[set[str], set[str]]:
