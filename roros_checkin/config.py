@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from pathlib import Path
@@ -45,6 +46,13 @@ class Defaults:
     # Venue search: the longest window. A day covers any opening day or evening a case
     # remembers; more would make a venue search a bulk download of the register.
     VENUE_WINDOW_MAX_HOURS = 24
+    # The case reference (saksnummer) every search needs, as a regular expression the whole
+    # reference must match (after spaces are collapsed), and the message that says the rule.
+    # Default: at least four characters with a digit ("2026/1234", "SAK-2026-001"; not "1").
+    # Whatever the pattern, a reference is at most 40 letters, digits and / . _ - or spaces.
+    CASE_REF_PATTERN = r"(?=.*[0-9]).{4,}"
+    CASE_REF_MESSAGE = ("Skriv saksnummeret: minst 4 tegn med minst ett tall, for eksempel 2026/1234 "
+                        "eller SAK-2026-001.")
     # How far in the future a visit time may lie, for a phone whose clock runs fast.
     CLOCK_SKEW_MINUTES = 5
     # Consent text version stored with each visit; raise it when the consent wording changes.
@@ -109,6 +117,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         database = Path(app.instance_path) / database
     app.config["DATABASE"] = str(database)
     app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
+    try:
+        re.compile(app.config["CASE_REF_PATTERN"])
+    except re.error as error:
+        raise RuntimeError(f"CASE_REF_PATTERN is not a regular expression: {error}") from None
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
 

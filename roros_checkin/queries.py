@@ -257,15 +257,29 @@ class AuditEntry:
     window_to: int | None = None
     result_count: int | None = None
     detail: str | None = None
+    # Keyed hashes of the searched person (audit.person_hashes); never the name or number itself.
+    name_hash: str | None = None
+    phone_hash: str | None = None
 
 
 def insert_audit(conn: sqlite3.Connection, entry: AuditEntry) -> None:
     conn.execute(
         "INSERT INTO audit_log (at, staff, action, case_ref, venue_slug, window_from, window_to,"
-        " result_count, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " result_count, detail, name_hash, phone_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (entry.at, entry.staff, entry.action, entry.case_ref, entry.venue_slug, entry.window_from,
-         entry.window_to, entry.result_count, entry.detail),
+         entry.window_to, entry.result_count, entry.detail, entry.name_hash, entry.phone_hash),
     )
+
+
+def audit_entries_for_person(conn: sqlite3.Connection, name_hash: str | None, phone_hash: str | None,
+                             limit: int) -> list[sqlite3.Row]:
+    """Audit entries whose searched person had this name hash or this phone hash, newest first."""
+    return conn.execute(
+        "SELECT id, at, staff, action, case_ref, venue_slug, window_from, window_to, result_count, detail"
+        " FROM audit_log WHERE (name_hash IS NOT NULL AND name_hash = ?)"
+        " OR (phone_hash IS NOT NULL AND phone_hash = ?) ORDER BY id DESC LIMIT ?",
+        (name_hash, phone_hash, limit),
+    ).fetchall()
 
 
 def audit_entries(conn: sqlite3.Connection, before_id: int | None, limit: int) -> list[sqlite3.Row]:

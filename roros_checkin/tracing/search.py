@@ -53,10 +53,11 @@ def _log(action: str, form: CaseSearchForm | VenueSearchForm, count: int, venue:
         detail = "navn"
     else:
         detail = None
+    hashes = audit.person_hashes(current_app.config["SECRET_KEY"], cleaned.get("phone"), cleaned.get("name"))
     audit.record(get_db(), queries.AuditEntry(
         at=times.now(), staff=g.staff["username"], action=action, case_ref=cleaned["case_ref"],
         venue_slug=venue, window_from=cleaned["window_from"], window_to=cleaned["window_to"],
-        result_count=count, detail=detail))
+        result_count=count, detail=detail, **hashes))
 
 
 def _case_result(form: CaseSearchForm) -> contacts.ContactResult:
