@@ -6,6 +6,7 @@ import sqlite3
 
 from flask import (Blueprint, Response, abort, current_app, make_response, redirect, render_template,
                    request, url_for)
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
@@ -164,9 +165,11 @@ def _receipt_page(visit: sqlite3.Row, token: str, checked_out: bool) -> str:
     """The receipt: a page per shape (what is shown), filled with this visit's details."""
     values = {"token": token, "venue_name": visit["venue_name"], "arrived": times.show(visit["arrived_at"]),
               "party_size": str(visit["party_size"])}
+    if visit["venue_address"]:
+        values["venue_address"] = visit["venue_address"]
     if visit["left_at"]:
         values["left"] = times.show(visit["left_at"])
-    elif visit["source"] != "retro":
+    elif visits.can_check_out(visit):
         values["csrf_value"] = generate_csrf()
     if visit["area"]:
         values["area"] = visit["area"]
@@ -180,10 +183,14 @@ def _receipt_page(visit: sqlite3.Row, token: str, checked_out: bool) -> str:
 
 
 @bp.post("/r/<token>/checkout")
-def check_out(token: str) -> Response:
+def check_out(token: str) -> Response | tuple[str, int]:
     conn = get_db()
     visit = visits.find_receipt(conn, token, times.now()) if RECEIPT_TOKEN.fullmatch(token) else None
     if visit is None:
         abort(404)
+    if visit["source"] == "retro":
+        # A visit registered afterwards is over already: nothing to end, nothing changes.
+        return render_template("errors/error.html", title=_("There is nothing to check out"),
+                               message=_("A visit registered afterwards has no check-out.")), 409
     visits.check_out(conn, visit["id"], times.now())
     return redirect(url_for("checkin.receipt", token=token, checked_out=1), 303)
