@@ -132,13 +132,24 @@ def _after_checkin(venue: sqlite3.Row, source: str, token: str) -> Response:
 
 
 @bp.route("/v/<slug>", methods=["GET", "POST"])
-def venue_form(slug: str) -> Response | tuple[str, int] | str:
-    return _handle_checkin(slug, "qr", "checkin/form.html")
+def venue_form(slug: str) -> Response:
+    response = make_response(_handle_checkin(slug, "qr", "checkin/form.html"))
+    # The form sent back with a mistake holds what the guest typed: never from a cache or history.
+    return _no_store(response) if response.status_code == 400 else response
 
 
 @bp.route("/kiosk/<slug>", methods=["GET", "POST"])
 def kiosk(slug: str) -> Response | tuple[str, int] | str:
     response = make_response(_handle_checkin(slug, "kiosk", "checkin/kiosk.html"))
+    return _no_store(response)
+
+
+@bp.get("/kiosk/<slug>/new")
+def kiosk_start_over(slug: str) -> Response:
+    """An empty kiosk form in the tablet's own language: "start over", and where an idle tablet goes."""
+    venue = _venue_or_404(slug)
+    response = redirect(url_for("checkin.kiosk", slug=venue["slug"]), 303)
+    response.delete_cookie(i18n.COOKIE, httponly=True, samesite="Lax", secure=request.is_secure)
     return _no_store(response)
 
 
