@@ -102,7 +102,10 @@ def test_a_guest_still_typing_keeps_the_form(browser, kiosk_server):
     expect(name).to_have_value("Kari Nordm")
     # The warning, then "Continue": the guest keeps what they typed.
     expect(page.get_by_role("alert")).to_contain_text("Er du der fortsatt?", timeout=IDLE_SECONDS * 1000)
-    page.get_by_role("button", name="Fortsett").tap()
+    keep = page.get_by_role("button", name="Fortsett")
+    box = keep.bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44
+    keep.tap()
     expect(page.locator("#idle-warning")).to_be_hidden()
     page.wait_for_timeout(IDLE_SECONDS * 1000 - 1000)
     expect(name).to_have_value("Kari Nordm")
