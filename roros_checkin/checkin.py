@@ -6,6 +6,7 @@ import sqlite3
 
 from flask import (Blueprint, Response, abort, current_app, make_response, redirect, render_template,
                    request, url_for)
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
@@ -131,13 +132,24 @@ def _after_checkin(venue: sqlite3.Row, source: str, token: str) -> Response:
 
 
 @bp.route("/v/<slug>", methods=["GET", "POST"])
-def venue_form(slug: str) -> Response | tuple[str, int] | str:
-    return _handle_checkin(slug, "qr", "checkin/form.html")
+def venue_form(slug: str) -> Response:
+    response = make_response(_handle_checkin(slug, "qr", "checkin/form.html"))
+    # The form sent back with a mistake holds what the guest typed: never from a cache or history.
+    return _no_store(response) if response.status_code == 400 else response
 
 
 @bp.route("/kiosk/<slug>", methods=["GET", "POST"])
 def kiosk(slug: str) -> Response | tuple[str, int] | str:
     response = make_response(_handle_checkin(slug, "kiosk", "checkin/kiosk.html"))
+    return _no_store(response)
+
+
+@bp.get("/kiosk/<slug>/new")
+def kiosk_start_over(slug: str) -> Response:
+    """An empty kiosk form in the tablet's own language: "start over", and where an idle tablet goes."""
+    venue = _venue_or_404(slug)
+    response = redirect(url_for("checkin.kiosk", slug=venue["slug"]), 303)
+    response.delete_cookie(i18n.COOKIE, httponly=True, samesite="Lax", secure=request.is_secure)
     return _no_store(response)
 
 
@@ -164,9 +176,11 @@ def _receipt_page(visit: sqlite3.Row, token: str, checked_out: bool) -> str:
     """The receipt: a page per shape (what is shown), filled with this visit's details."""
     values = {"token": token, "venue_name": visit["venue_name"], "arrived": times.show(visit["arrived_at"]),
               "party_size": str(visit["party_size"])}
+    if visit["venue_address"]:
+        values["venue_address"] = visit["venue_address"]
     if visit["left_at"]:
         values["left"] = times.show(visit["left_at"])
-    elif visit["source"] != "retro":
+    elif visits.can_check_out(visit):
         values["csrf_value"] = generate_csrf()
     if visit["area"]:
         values["area"] = visit["area"]
@@ -180,10 +194,14 @@ def _receipt_page(visit: sqlite3.Row, token: str, checked_out: bool) -> str:
 
 
 @bp.post("/r/<token>/checkout")
-def check_out(token: str) -> Response:
+def check_out(token: str) -> Response | tuple[str, int]:
     conn = get_db()
     visit = visits.find_receipt(conn, token, times.now()) if RECEIPT_TOKEN.fullmatch(token) else None
     if visit is None:
         abort(404)
+    if visit["source"] == "retro":
+        # A visit registered afterwards is over already: nothing to end, nothing changes.
+        return render_template("errors/error.html", title=_("There is nothing to check out"),
+                               message=_("A visit registered afterwards has no check-out.")), 409
     visits.check_out(conn, visit["id"], times.now())
     return redirect(url_for("checkin.receipt", token=token, checked_out=1), 303)

@@ -66,6 +66,12 @@ class Defaults:
     SESSION_ABSOLUTE_HOURS = 10
     # Address of the reverse proxy whose X-Forwarded-* headers are trusted (waitress trusted_proxy).
     TRUSTED_PROXY = ""
+    # The venue's tablet: this long without a touch or a key on a kiosk page holding anything typed,
+    # and it goes back to an empty form in the tablet's own language (static/kiosk.js). A guest
+    # who walks away leaves their name and number on screen for at most this long. A warning comes
+    # 20 s before (WCAG 2.2.1 asks for 20 s to extend a time limit, so keep this at 40 or more);
+    # a tablet without JavaScript empties the form every 2 × this instead (templates/checkin/kiosk.html).
+    KIOSK_IDLE_SECONDS = 60
     # Languages offered to guests, in the switch's order. Empty: bokmål, every catalog in
     # roros_checkin/translations/ (nn, de, sv, ...) and English, so a new catalog is all a
     # translator adds. Set it (e.g. ["nb", "nn", "en", "de", "sv"]) to offer fewer.

@@ -85,18 +85,20 @@ def receipt(conn: sqlite3.Connection, receipt_hash: str, not_before: int) -> sql
     """What a guest's receipt shows: venue, times, party size. Never name or phone."""
     return conn.execute(
         "SELECT visits.id, visits.arrived_at, visits.left_at, visits.party_size, visits.area,"
-        " visits.source, venues.name AS venue_name, venues.slug AS venue_slug"
+        " visits.source, venues.name AS venue_name, venues.slug AS venue_slug, venues.address AS venue_address"
         " FROM visits JOIN venues ON venues.id = visits.venue_id"
         " WHERE visits.receipt_hash = ? AND visits.arrived_at > ?",
         (receipt_hash, not_before),
     ).fetchone()
 
 
-def record_check_out(conn: sqlite3.Connection, visit_id: int, now: int) -> bool:
-    """Set left_at once; a second check-out changes nothing."""
+def record_check_out(conn: sqlite3.Connection, visit_id: int, now: int, max_stay_seconds: int) -> bool:
+    """Set left_at once, to now but at most max_stay_seconds after arrival; a second check-out
+    changes nothing, and a visit registered afterwards ("retro") has no check-out."""
     cur = conn.execute(
-        "UPDATE visits SET left_at = max(?, arrived_at) WHERE id = ? AND left_at IS NULL",
-        (now, visit_id),
+        "UPDATE visits SET left_at = min(max(?, arrived_at), arrived_at + ?)"
+        " WHERE id = ? AND left_at IS NULL AND source != 'retro'",
+        (now, max_stay_seconds, visit_id),
     )
     return cur.rowcount == 1
 

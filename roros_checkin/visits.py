@@ -13,6 +13,9 @@ from . import queries
 from .db import write_transaction
 
 SOURCES = ("qr", "kiosk", "retro", "paper")
+# A check-out ends a stay at most this long after arrival: a receipt left open for days (or one
+# checked out long after the guest went home) must not make a stay that overlaps everyone.
+CHECK_OUT_MAX_HOURS = 24
 
 
 def receipt_token(idempotency_key: str) -> str:
@@ -62,6 +65,12 @@ def find_receipt(conn: sqlite3.Connection, token: str, now: int) -> sqlite3.Row 
     return queries.receipt(conn, receipt_hash(token), not_before)
 
 
+def can_check_out(visit: sqlite3.Row) -> bool:
+    """Only a visit still open, and not one registered afterwards (it is over already), is checked out."""
+    return visit["left_at"] is None and visit["source"] != "retro"
+
+
 def check_out(conn: sqlite3.Connection, visit_id: int, now: int) -> bool:
+    """End a stay now, or CHECK_OUT_MAX_HOURS after arrival if that is earlier."""
     with write_transaction(conn):
-        return queries.record_check_out(conn, visit_id, now)
+        return queries.record_check_out(conn, visit_id, now, CHECK_OUT_MAX_HOURS * 3600)
