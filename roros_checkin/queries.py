@@ -390,9 +390,14 @@ def integrity_check(conn: sqlite3.Connection) -> list[str]:
 # --- security: login throttling, staff accounts and sessions -----------------------------
 
 def insert_login_attempt(conn: sqlite3.Connection, username: str, client: str, now: int,
-                         success: bool) -> None:
-    conn.execute("INSERT INTO login_attempts (username, client, at, success) VALUES (?, ?, ?, ?)",
-                 (username, client, now, int(success)))
+                         success: bool) -> int:
+    """Record a login attempt; its id."""
+    return conn.execute("INSERT INTO login_attempts (username, client, at, success) VALUES (?, ?, ?, ?)",
+                        (username, client, now, int(success))).lastrowid
+
+
+def mark_login_attempt_success(conn: sqlite3.Connection, attempt: int) -> None:
+    conn.execute("UPDATE login_attempts SET success = 1 WHERE id = ?", (attempt,))
 
 
 def delete_login_attempts_before(conn: sqlite3.Connection, before: int) -> int:
