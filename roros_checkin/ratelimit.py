@@ -114,6 +114,10 @@ def _plausible() -> bool:
     return venue is not None and bool(venue["active"])
 
 
+def _not_a_checkin_post() -> bool:
+    return request.method != "POST" or request.endpoint not in ENDPOINTS
+
+
 def _not_checkin_at(source: str):
     def exempt() -> bool:
         return ENDPOINTS.get(request.endpoint or "") != source or not plausible_checkin()
@@ -157,9 +161,12 @@ def too_many(error: RateLimitExceeded):
 
 def init_app(app: Flask) -> None:
     # One limiter (and one in-memory store) per app: apps in one process never share counters.
-    app.extensions[EXTENSION] = Limiter(client_address, default_limits=_limits(), storage_uri="memory://",
-                                        strategy="sliding-window-counter", headers_enabled=False)
-    app.extensions[EXTENSION].init_app(app)
+    limiter_ = Limiter(client_address, default_limits=_limits(), storage_uri="memory://",
+                       strategy="sliding-window-counter", headers_enabled=False)
+    # Every other request (pages, assets, the tracing side) skips the limits before they are looked up.
+    limiter_.request_filter(_not_a_checkin_post)
+    limiter_.init_app(app)
+    app.extensions[EXTENSION] = limiter_
     app.register_error_handler(RateLimitExceeded, too_many)
     # Flask-Limiter logs each refusal with its key, i.e. the client's address: not in this log.
     logging.getLogger("flask-limiter").setLevel(logging.WARNING)
