@@ -86,6 +86,9 @@ def test_flood_from_one_address_is_stopped_in_the_guests_language(limited_app, l
     nb = checkin_from(client, "203.0.113.5", headers={"Accept-Language": "nb"}, **guest(62))
     assert nb.status_code == 429 and "For mange registreringer" in nb.get_data(as_text=True)
     assert len(visit_rows(conn)) == 60
+    # What is no check-in is never looked at by the limits: the view answers it as ever.
+    assert client.post("/v/kaffestuggu").status_code == 400
+    assert client.post("/v/ingen-slik", data={**guest(63), "idempotency_key": "k" * 24}).status_code == 404
 
 
 def test_mistakes_and_resent_forms_use_up_no_budget(limited_app, limited_venue, conn):
