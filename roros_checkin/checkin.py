@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
-from . import errors, i18n, pages, queries, times, visits
+from . import errors, i18n, pages, queries, ratelimit, times, visits
 from .db import get_db
-from .forms import IDEMPOTENCY_KEY, CheckinForm, new_idempotency_key
+from .forms import IDEMPOTENCY_KEY, CheckinForm, new_idempotency_key, phone_at_too_many_venues
 
 bp = Blueprint("checkin", __name__)
 RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -94,7 +94,13 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
         abort(400)
     fresh = _csrf_valid()
     if form.validate() and fresh:
-        token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now())
+        try:
+            token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now())
+        except visits.PhoneAtTooManyVenues as refusal:
+            form.phone.errors = [phone_at_too_many_venues()]
+            page = render_template(template, venue=venue, form=form, expired=False, csrf_value=generate_csrf())
+            return page, 429, {"Retry-After": str(refusal.retry_after)}
+        ratelimit.count_stored_checkin()
         return _after_checkin(venue, source, token)
     # A form left open past the CSRF token's lifetime: the re-rendered form carries a fresh
     # token and keeps what was typed, with a note instead of an error page.

@@ -81,6 +81,20 @@ def visit_venue_by_idempotency_key(conn: sqlite3.Connection, key: str) -> int | 
     return None if row is None else row[0]
 
 
+def recent_venues_of_phone(conn: sqlite3.Connection, phone: str, other_than_venue: int, since: int,
+                           not_before: int) -> dict[int, int]:
+    """{venue_id: latest registered_at} of guests' own check-ins with this phone registered after since.
+
+    Paper lists (entered by staff) do not count; `not_before` (the retention boundary on
+    arrived_at) lets visits_phone_arrived find the phone's few rows.
+    """
+    rows = conn.execute(
+        "SELECT venue_id, max(registered_at) FROM visits WHERE phone = ? AND arrived_at > ?"
+        " AND registered_at > ? AND venue_id != ? AND source != 'paper' GROUP BY venue_id",
+        (phone, not_before, since, other_than_venue)).fetchall()
+    return {row[0]: row[1] for row in rows}
+
+
 def receipt(conn: sqlite3.Connection, receipt_hash: str, not_before: int) -> sqlite3.Row | None:
     """What a guest's receipt shows: venue, times, party size. Never name or phone."""
     return conn.execute(
@@ -406,9 +420,14 @@ def integrity_check(conn: sqlite3.Connection) -> list[str]:
 # --- security: login throttling, staff accounts and sessions -----------------------------
 
 def insert_login_attempt(conn: sqlite3.Connection, username: str, client: str, now: int,
-                         success: bool) -> None:
-    conn.execute("INSERT INTO login_attempts (username, client, at, success) VALUES (?, ?, ?, ?)",
-                 (username, client, now, int(success)))
+                         success: bool) -> int:
+    """Record a login attempt; its id."""
+    return conn.execute("INSERT INTO login_attempts (username, client, at, success) VALUES (?, ?, ?, ?)",
+                        (username, client, now, int(success))).lastrowid
+
+
+def mark_login_attempt_success(conn: sqlite3.Connection, attempt: int) -> None:
+    conn.execute("UPDATE login_attempts SET success = 1 WHERE id = ?", (attempt,))
 
 
 def delete_login_attempts_before(conn: sqlite3.Connection, before: int) -> int:
