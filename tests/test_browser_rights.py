@@ -25,14 +25,25 @@ def receipt_token(page) -> str:
     return re.search(r"/r/([A-Za-z0-9_-]+)$", page.url).group(1)
 
 
+def small_touch_targets(page) -> list[str]:
+    """Links and buttons a finger can reach that are smaller than 44×44 CSS pixels."""
+    return page.eval_on_selector_all("a[href], button", """elements => elements
+        .filter(e => e.getClientRects().length > 0)
+        .map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect()])
+        .filter(([_, box]) => box.width < 44 || box.height < 44)
+        .map(([html, box]) => `${html} ${Math.round(box.width)}x${Math.round(box.height)}`)""")
+
+
 def test_a_guest_deletes_a_registration_from_the_receipt(page, live_server):
     name = "Gunn Slettmeg"
     check_in(page, name=name, phone="+47 415 55 101")
     receipt = page.url
+    assert small_touch_targets(page) == []
     assert any(row["name"] == name for row in live_server.visits())
     page.get_by_role("link", name="Slett denne registreringen").tap()
     expect(page.locator("h1")).to_have_text("Slette registreringen din?")
     assert_accessible(page)
+    assert small_touch_targets(page) == []
     # Changing one's mind goes back to the receipt, with nothing deleted.
     page.get_by_role("link", name="Nei, behold registreringen").tap()
     expect(page).to_have_url(receipt)

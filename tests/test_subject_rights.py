@@ -134,6 +134,8 @@ def test_admin_sees_every_visit_of_a_number_as_a_printable_answer(admin_client, 
     assert "Kari Nordman<" in html and "Kari Nordmann<" in html and "Per Hansen" not in html
     assert "19.11.2026 kl. 18:00" in html and "ikke sjekket ut" in html
     assert f"Svar på henvendelse {REFERENCE}" in html
+    # Two names on one number: people who share a phone are each their own person.
+    assert "Nummeret er brukt med 2 navn" in html
     # The number is never in a URL; the audit log has the reference, a count, no name, no number.
     assert "91234567" not in "".join(re.findall(r'(?:href|action)="([^"]*)"', html))
     assert [tuple(row) for row in audit_rows(conn, "person_access")] == [("anne", REFERENCE, 2, "telefon …67")]
