@@ -224,3 +224,11 @@ def test_paper_rows_record_who_typed_them_and_the_person_page_shows_it(app, admi
     # A line typed wrongly is removed the same way as any visit.
     post_from_page(admin_client, html, "erase", 0)
     assert [row["source"] for row in visit_rows(conn)] == ["qr"]
+
+
+def test_privacy_page_says_how_to_use_the_rights(client):
+    html = client.get("/privacy").get_data(as_text=True)
+    assert "velger «Slett denne registreringen»" in html
+    assert "For innsyn i opplysningene dine" in html
+    german = client.get("/privacy", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "„Diese Registrierung löschen“" in german
