@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
-from . import errors, i18n, pages, queries, ratelimit, times, visits
+from . import errors, i18n, pages, queries, ratelimit, subject_rights, times, visits
 from .db import get_db
 from .forms import IDEMPOTENCY_KEY, CheckinForm, new_idempotency_key, phone_at_too_many_venues
 
@@ -211,3 +211,37 @@ def check_out(token: str) -> Response | tuple[str, int]:
                                message=_("A visit registered afterwards has no check-out.")), 409
     visits.check_out(conn, visit["id"], times.now())
     return redirect(url_for("checkin.receipt", token=token, checked_out=1), 303)
+
+
+# --- the guest's own erasure: "delete this registration" on the receipt ---------------------
+
+def _receipt_visit_or_404(token: str) -> sqlite3.Row:
+    visit = visits.find_receipt(get_db(), token, times.now()) if RECEIPT_TOKEN.fullmatch(token) else None
+    if visit is None:
+        abort(404)
+    return visit
+
+
+@bp.get("/r/<token>/delete")
+def delete_confirm(token: str) -> Response:
+    """Ask once before erasing: what will be deleted, and a button that does it."""
+    visit = _receipt_visit_or_404(token)
+    page = render_template("checkin/delete_confirm.html", token=token, venue_name=visit["venue_name"],
+                           arrived=times.show(visit["arrived_at"]), csrf_value=generate_csrf())
+    return _no_store(make_response(page))
+
+
+@bp.post("/r/<token>/delete")
+def delete_registration(token: str) -> Response:
+    """Erase the visit behind the receipt at once and for good; the receipt then answers 404.
+
+    Protected like the check-out (the app's CSRF check on every POST not exempted).
+    """
+    visit = _receipt_visit_or_404(token)
+    subject_rights.erase_receipt_visit(get_db(), current_app.config, visit["id"])
+    return redirect(url_for("checkin.registration_deleted"), 303)
+
+
+@bp.get("/deleted")
+def registration_deleted() -> Response:
+    return _no_store(make_response(render_template("checkin/deleted.html")))

@@ -503,3 +503,60 @@ def venue_arrivals(conn: sqlite3.Connection, venue_id: int, start: int, end: int
     return [row[0] for row in conn.execute(
         "SELECT arrived_at FROM visits WHERE venue_id = ? AND arrived_at >= ? AND arrived_at < ?"
         " AND source != 'paper' ORDER BY arrived_at", (venue_id, start, end))]
+
+
+# --- the guest's rights: access, correction, erasure; paper-row provenance ------------------
+
+def set_visit_entered_by(conn: sqlite3.Connection, idempotency_key: str, staff_id: int) -> None:
+    """Record which staff account typed a visit in (a paper-list row)."""
+    conn.execute("UPDATE visits SET entered_by = ? WHERE idempotency_key = ?", (staff_id, idempotency_key))
+
+
+def visits_of_phone(conn: sqlite3.Connection, phone: str, not_before: int) -> list[sqlite3.Row]:
+    """Every visit stored under one E.164 number inside the retention, oldest first, with who typed it."""
+    return _fetch_all_lenient(
+        conn,
+        "SELECT visits.id, visits.name, visits.phone, visits.party_size, visits.area, visits.arrived_at,"
+        " visits.left_at, visits.registered_at, visits.source, visits.consent_version,"
+        " venues.slug AS venue_slug, venues.name AS venue_name, staff.username AS entered_by"
+        " FROM visits JOIN venues ON venues.id = visits.venue_id"
+        " LEFT JOIN staff ON staff.id = visits.entered_by"
+        " WHERE visits.phone = ? AND visits.arrived_at > ? ORDER BY visits.arrived_at, visits.id",
+        (phone, not_before),
+    )
+
+
+def erasable_visits(conn: sqlite3.Connection, visit_ids: list[int], phone: str) -> list[sqlite3.Row]:
+    """Of visit_ids, those still stored under phone: (id, idempotency_key), for erasure."""
+    return conn.execute(
+        "SELECT visits.id, visits.idempotency_key FROM visits, json_each(?) AS wanted"
+        " WHERE visits.id = wanted.value AND visits.phone = ?",
+        (json.dumps(visit_ids), phone),
+    ).fetchall()
+
+
+def delete_visits(conn: sqlite3.Connection, visit_ids: list[int]) -> int:
+    """Delete visits by id (their derived rows go with them by foreign key); return how many went."""
+    before = conn.total_changes
+    conn.executemany("DELETE FROM visits WHERE id = ?", ((visit_id,) for visit_id in visit_ids))
+    return conn.total_changes - before
+
+
+def delete_visits_by_key(conn: sqlite3.Connection, idempotency_keys: list[str]) -> int:
+    """Delete visits by idempotency key (the same visit in a backup copy); return how many went."""
+    before = conn.total_changes
+    conn.executemany("DELETE FROM visits WHERE idempotency_key = ?", ((key,) for key in idempotency_keys))
+    return conn.total_changes - before
+
+
+def correct_visit(conn: sqlite3.Connection, visit_id: int, phone: str, new_name: str, new_phone: str) -> bool:
+    """Correct the name and number of one visit still stored under phone; False when it is not."""
+    cur = conn.execute("UPDATE visits SET name = ?, phone = ? WHERE id = ? AND phone = ?",
+                       (new_name, new_phone, visit_id, phone))
+    return cur.rowcount == 1
+
+
+def receipt_visit_key(conn: sqlite3.Connection, visit_id: int) -> str | None:
+    """The idempotency key of a visit (to find it again inside the backups)."""
+    row = conn.execute("SELECT idempotency_key FROM visits WHERE id = ?", (visit_id,)).fetchone()
+    return None if row is None else row[0]

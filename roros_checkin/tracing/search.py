@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import Response, current_app, g, render_template
 
-from .. import audit, contacts, export, queries, times
+from .. import audit, contacts, export, queries, timeline, times
 from ..db import get_db
 from . import bp
 from .forms import CaseSearchForm, VenueSearchForm
@@ -35,6 +35,12 @@ def oslo(ts: int | None, fmt: str = "%d.%m.%Y kl. %H:%M") -> str:
 @bp.app_template_filter("phone")
 def phone(e164: str) -> str:
     return export.phone_for_display(e164)
+
+
+@bp.app_template_global("case_timelines")
+def case_timelines(result: contacts.ContactResult) -> list[timeline.Timeline]:
+    """The timeline of each case stay of a result, for templates/tracing/_timeline.html."""
+    return timeline.for_result(result, current_app.config["MIN_OVERLAP_MINUTES"], times.local_zone())
 
 
 def _rules() -> contacts.Rules:
