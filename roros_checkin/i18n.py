@@ -62,6 +62,16 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def set_language_cookie(response, code: str) -> None:
+    """Remember the guest's language; Secure when the request came over HTTPS (through the trusted proxy)."""
+    response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True,
+                        secure=request.is_secure)
+
+
+def forget_language_cookie(response) -> None:
+    response.delete_cookie(COOKIE, httponly=True, samesite="Lax", secure=request.is_secure)
+
+
 def compile_catalogs(directory: Path = TRANSLATIONS) -> None:
     """Build each .mo from its .po when the .po is newer, so the catalogs in git are the only source."""
     for po_path in directory.glob("*/LC_MESSAGES/*.po"):
