@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Mapping
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from flask import (Blueprint, Response, abort, current_app, make_response, redirect, render_template,
                    request, url_for)
@@ -70,8 +70,8 @@ def healthz() -> Response:
 def choose_language(code: str) -> Response:
     """The visible language switch: remember the choice in a cookie and go back."""
     # Only a path on this site, rebuilt from its parsed parts; its query only the page's own parameters.
-    target = urlsplit(request.args.get("next", "/")[:512])
-    response = redirect(security.local_path(target.path, page_parameters(parse_qs(target.query))), 303)
+    path, _, query = request.args.get("next", "/")[:512].partition("#")[0].partition("?")
+    response = redirect(security.local_path(path, page_parameters(parse_qs(query))), 303)
     if code in current_app.config["LANGUAGES"]:
         i18n.set_language_cookie(response, code)
     return response

@@ -103,7 +103,7 @@ def cross_site_reason() -> str | None:
 
 
 def local_path(target: str, parameters: dict[str, str] | None = None) -> str:
-    """A path on this site built from `target` (e.g. a `next` parameter), or "/".
+    """A path on this site built from `target` (a path, no query), or "/".
 
     The target is parsed, never passed on: each segment must be plain URL-safe text (no control
     characters, spaces of any kind, backslashes, encoded slashes, dot segments or empty segments),
@@ -111,15 +111,11 @@ def local_path(target: str, parameters: dict[str, str] | None = None) -> str:
     "/\\", "https:", tab or newline tricks). The query is rebuilt from `parameters` only (the
     caller validated them), never echoed.
     """
-    if len(target) > 512:
+    # Not urlsplit: it reads "///host" as an empty host and the path "/host", which a browser
+    # follows to that host. The raw text is checked segment by segment instead.
+    if len(target) > 512 or not target.startswith("/"):
         return "/"
-    try:
-        parts = urlsplit(target)
-    except ValueError:
-        return "/"
-    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
-        return "/"
-    segments = parts.path[1:].split("/")
+    segments = target[1:].split("/")
     if segments == [""]:
         segments = []
     for segment in segments:
