@@ -1,4 +1,4 @@
-"""Response headers on every page (errors too) and the host names the app answers to."""
+"""Response headers on every page (errors too), the host names served, guest POSTs by origin, local paths."""
 from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
