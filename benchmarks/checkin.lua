@@ -1,6 +1,7 @@
 -- wrk script: each check-in is what a phone does on a QR scan.
---   1. GET /v/<slug>: a new guest, no cookie; keep the session cookie, csrf_token, idempotency_key
---   2. POST /v/<slug> with that cookie, the form's CSRF token and its fresh idempotency key
+--   1. GET /v/<slug>: a new guest, no cookie (the guest pages set none); keep the idempotency_key
+--   2. POST /v/<slug> with the form's fresh idempotency key (no Origin header: allowed, and the
+--      origin check it skips is a few header look-ups)
 --   3. follow the 303 to the receipt /r/<token>
 -- wrk calls request() and response() per connection but all connections of a thread share this
 -- Lua state, so the steps travel through per-thread queues: a connection that is free picks the
@@ -35,7 +36,7 @@ local function form_body(form)
    counter = counter + 1
    -- Made-up guests: a name of letters only and a Norwegian mobile number (9xx xx xxx).
    local phone = string.format("9%07d", (id * 1000000 + counter) % 10000000)
-   return "csrf_token=" .. form.csrf .. "&idempotency_key=" .. form.key ..
+   return "idempotency_key=" .. form.key ..
       "&name=Benk+Testesen&phone=" .. phone .. "&party_size=2&area=&visited_at=&consent=y"
 end
 
@@ -46,7 +47,6 @@ function request()
    if #forms > 0 then
       local form = table.remove(forms, 1)
       return wrk.format("POST", path, {
-         ["Cookie"] = form.cookie,
          ["Content-Type"] = "application/x-www-form-urlencoded",
       }, form_body(form))
    end
@@ -61,12 +61,10 @@ function response(status, headers, body)
          table.insert(receipts, (location:gsub("^https?://[^/]+", "")))
       end
    elseif status == 200 and body:find('name="idempotency_key"', 1, true) then
-      local cookie = header(headers, "Set-Cookie")
-      local csrf = body:match('name="csrf_token" type="hidden" value="([^"]+)"')
       local key = body:match('name="idempotency_key" type="hidden" value="([^"]+)"')
-      if cookie and csrf and key then
+      if key then
          forms_got = forms_got + 1
-         table.insert(forms, {cookie = cookie:match("^([^;]+)"), csrf = csrf, key = key})
+         table.insert(forms, {key = key})
       else
          failures = failures + 1
       end

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-TOKENS = re.compile(r'name="(csrf_token|idempotency_key)" type="hidden" value="([^"]+)"')
+TOKENS = re.compile(r'name="(idempotency_key)" type="hidden" value="([^"]+)"')
 
 
 def project_app(folder: Path):

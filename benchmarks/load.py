@@ -4,7 +4,7 @@
 
 Each run starts the baseline (benchmarks/hello_app.py, GET /) and then the project (`python app.py`
 with a fresh database, the rate limit off), warms each up, and drives it with wrk: the project with
-benchmarks/checkin.lua (GET the form, POST it with its CSRF cookie and token and a fresh idempotency
+benchmarks/checkin.lua (GET the form, POST it, without cookies, with its fresh idempotency
 key, follow the 303 to the receipt), the baseline with benchmarks/hello.lua. Baseline and project
 alternate inside one series so that drift on a shared machine hits both; the report gives the median
 of the runs and the ratio of the medians.

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Mapping
+from urllib.parse import parse_qs
 
 from flask import (Blueprint, Response, abort, current_app, make_response, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
-from flask_wtf.csrf import generate_csrf, validate_csrf
-from wtforms.validators import ValidationError
 
-from . import errors, i18n, pages, queries, ratelimit, subject_rights, times, visits
+from . import db, errors, i18n, pages, queries, ratelimit, security, subject_rights, times, validation, visits
 from .db import get_db
 from .forms import IDEMPOTENCY_KEY, CheckinForm, new_idempotency_key, phone_at_too_many_venues
 
@@ -50,24 +50,62 @@ def favicon() -> Response:
     return response
 
 
+# How long /healthz waits for the write lock: a commit holds it for milliseconds, so a lock held
+# this long means check-ins are waiting too (they give up with a 503 after db.BUSY_TIMEOUT_MS).
+HEALTH_WRITE_WAIT_SECONDS = 2.0
+
+
 @bp.get("/healthz")
 def healthz() -> Response:
-    queries.ping(get_db())
+    """200 when the database answers and could store a check-in now; 503 when it cannot be written."""
+    conn = get_db()
+    queries.ping(conn)
+    reason = db.cannot_write(conn, HEALTH_WRITE_WAIT_SECONDS)
+    if reason is not None:
+        current_app.logger.error("health check: the database cannot be written (%s)", reason)
+        return Response(f"unavailable: database {reason}\n", 503, mimetype="text/plain",
+                        headers={"Retry-After": str(errors.RETRY_AFTER_SECONDS)})
     return Response("ok\n", mimetype="text/plain")
 
 
 @bp.get("/lang/<code>")
 def choose_language(code: str) -> Response:
     """The visible language switch: remember the choice in a cookie and go back."""
-    target = request.args.get("next", "/")
-    # Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks.
-    if not target.startswith("/") or target.startswith(("//", "/\\")):
-        target = "/"
-    response = redirect(target, 303)
+    # Only a path on this site, rebuilt from its parsed parts; its query only the page's own parameters.
+    path, _, query = request.args.get("next", "/")[:512].partition("#")[0].partition("?")
+    response = redirect(security.local_path(path, page_parameters(parse_qs(query))), 303)
     if code in current_app.config["LANGUAGES"]:
-        response.set_cookie(i18n.COOKIE, code, max_age=i18n.COOKIE_MAX_AGE, samesite="Lax",
-                            httponly=True, secure=request.is_secure)
+        i18n.set_language_cookie(response, code)
     return response
+
+
+def _valid_area(raw: str) -> str:
+    """An `area` from a poster's URL when it is one a guest could type, else nothing."""
+    try:
+        return validation.clean_area(raw[:validation.AREA_MAX + 1]) or ""
+    except validation.InvalidInput:
+        return ""
+
+
+def page_parameters(query: Mapping[str, list[str]]) -> dict[str, str]:
+    """The query parameters that change a guest page (`area`, `checked_out`), validated; nothing else."""
+    found = {}
+    area = _valid_area((query.get("area") or [""])[0])
+    if area:
+        found["area"] = area
+    if (query.get("checked_out") or [""])[0] == "1":
+        found["checked_out"] = "1"
+    return found
+
+
+def language_next() -> str:
+    """Where the language switch leads back to: this page, with only the parameters that shape it."""
+    if request.method != "GET":
+        return security.local_path(request.path)
+    return security.local_path(request.path, page_parameters(request.args.to_dict(flat=False)))
+
+
+bp.add_app_template_global(language_next, "language_return_path")
 
 
 def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[str, int] | str:
@@ -79,8 +117,11 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
     if request.method == "GET":
         return _empty_form(venue, template)
 
-    # The CSRF token is checked here rather than by the form: a form that passes needs no new token.
-    form = CheckinForm(meta={"csrf": False})
+    if request.files:
+        # A field sent as a file (multipart upload) is nothing a check-in form sends: refused whole.
+        abort(400)
+    # No CSRF token: the guest form works without cookies; security.py refuses POSTs from other sites.
+    form = CheckinForm(formdata=request.form, meta={"csrf": False})
     conn = get_db()
     key = form.idempotency_key.data or ""
     stored_at = queries.visit_venue_by_idempotency_key(conn, key) if IDEMPOTENCY_KEY.fullmatch(key) else None
@@ -92,43 +133,31 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
         form.idempotency_key.data = ""
     if form.duplicated_fields():
         abort(400)
-    fresh = _csrf_valid()
-    if form.validate() and fresh:
+    if form.validate():
         try:
             token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now())
         except visits.PhoneAtTooManyVenues as refusal:
             form.phone.errors = [phone_at_too_many_venues()]
-            page = render_template(template, venue=venue, form=form, expired=False, csrf_value=generate_csrf())
-            return page, 429, {"Retry-After": str(refusal.retry_after)}
+            return render_template(template, venue=venue, form=form), 429, {"Retry-After": str(refusal.retry_after)}
         ratelimit.count_stored_checkin()
         return _after_checkin(venue, source, token)
-    # A form left open past the CSRF token's lifetime: the re-rendered form carries a fresh
-    # token and keeps what was typed, with a note instead of an error page.
-    return render_template(template, venue=venue, form=form, expired=not fresh, csrf_value=generate_csrf()), 400
-
-
-def _csrf_valid() -> bool:
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        return False
-    return True
+    return render_template(template, venue=venue, form=form), 400
 
 
 def _empty_form(venue: sqlite3.Row, template: str) -> str:
-    """A new guest's form: the page of this venue, language and address, with a fresh token and key."""
-    area = (request.args.get("area") or "")[:40]
+    """A new guest's form: the page of this venue, language and area, with a fresh idempotency key."""
+    # Only what changes the page shapes it: a valid ?area= (it fills a field and the language switch
+    # links back with it), never the rest of the address, so odd or huge query strings add no page.
+    area = page_parameters(request.args.to_dict(flat=False)).get("area", "")
 
     def context(holes: dict[str, str]) -> dict:
-        form = CheckinForm(meta={"csrf": False})
+        form = CheckinForm(formdata=None, meta={"csrf": False})
         form.idempotency_key.data = holes["idempotency_key"]
         form.area.data = area
-        return {"venue": venue, "form": form, "expired": False, "csrf_value": holes["csrf_token"]}
+        return {"venue": venue, "form": form}
 
-    # The address is part of the shape: the language switch links back to it, and ?area= fills a field.
-    shape = (venue["id"], venue["slug"], venue["name"], request.full_path)
-    values = {"csrf_token": generate_csrf(), "idempotency_key": new_idempotency_key()}
-    return pages.render(template, shape, values, context)
+    shape = (venue["id"], venue["slug"], venue["name"], request.path, area)
+    return pages.render(template, shape, {"idempotency_key": new_idempotency_key()}, context)
 
 
 def _after_checkin(venue: sqlite3.Row, source: str, token: str) -> Response:
@@ -140,8 +169,9 @@ def _after_checkin(venue: sqlite3.Row, source: str, token: str) -> Response:
 @bp.route("/v/<slug>", methods=["GET", "POST"])
 def venue_form(slug: str) -> Response:
     response = make_response(_handle_checkin(slug, "qr", "checkin/form.html"))
-    # The form sent back with a mistake holds what the guest typed: never from a cache or history.
-    return _no_store(response) if response.status_code == 400 else response
+    # The form sent back with a mistake (400) or a refusal (429) holds what the guest typed:
+    # never from a cache or history.
+    return _no_store(response) if response.status_code >= 400 else response
 
 
 @bp.route("/kiosk/<slug>", methods=["GET", "POST"])
@@ -155,7 +185,7 @@ def kiosk_start_over(slug: str) -> Response:
     """An empty kiosk form in the tablet's own language: "start over", and where an idle tablet goes."""
     venue = _venue_or_404(slug)
     response = redirect(url_for("checkin.kiosk", slug=venue["slug"]), 303)
-    response.delete_cookie(i18n.COOKIE, httponly=True, samesite="Lax", secure=request.is_secure)
+    i18n.forget_language_cookie(response)
     return _no_store(response)
 
 
@@ -164,7 +194,7 @@ def kiosk_done(slug: str) -> Response:
     venue = _venue_or_404(slug)
     response = make_response(render_template("checkin/kiosk_done.html", venue=venue, now=times.now()))
     # The next guest at the tablet starts in the tablet's own language, not the last guest's choice.
-    response.delete_cookie(i18n.COOKIE, httponly=True, samesite="Lax")
+    i18n.forget_language_cookie(response)
     return _no_store(response)
 
 
@@ -186,17 +216,16 @@ def _receipt_page(visit: sqlite3.Row, token: str, checked_out: bool) -> str:
         values["venue_address"] = visit["venue_address"]
     if visit["left_at"]:
         values["left"] = times.show(visit["left_at"])
-    elif visits.can_check_out(visit):
-        values["csrf_value"] = generate_csrf()
+    can_check_out = visits.can_check_out(visit)
     if visit["area"]:
         values["area"] = visit["area"]
     query = "?checked_out=1" if checked_out else ""
 
     def context(holes: dict[str, str]) -> dict:
-        return {**holes, "checked_out": checked_out, "can_check_out": "csrf_value" in holes,
+        return {**holes, "checked_out": checked_out, "can_check_out": can_check_out,
                 "language_next": f"/r/{holes['token']}{query}"}
 
-    return pages.render("checkin/receipt.html", (tuple(values), checked_out), values, context)
+    return pages.render("checkin/receipt.html", (tuple(values), checked_out, can_check_out), values, context)
 
 
 @bp.post("/r/<token>/checkout")
@@ -227,7 +256,7 @@ def delete_confirm(token: str) -> Response:
     """Ask once before erasing: what will be deleted, and a button that does it."""
     visit = _receipt_visit_or_404(token)
     page = render_template("checkin/delete_confirm.html", token=token, venue_name=visit["venue_name"],
-                           arrived=times.show(visit["arrived_at"]), csrf_value=generate_csrf())
+                           arrived=times.show(visit["arrived_at"]))
     return _no_store(make_response(page))
 
 
@@ -235,7 +264,7 @@ def delete_confirm(token: str) -> Response:
 def delete_registration(token: str) -> Response:
     """Erase the visit behind the receipt at once and for good; the receipt then answers 404.
 
-    Protected like the check-out (the app's CSRF check on every POST not exempted).
+    Protected like every guest POST: by its origin (security.py), not by a token or a cookie.
     """
     visit = _receipt_visit_or_404(token)
     subject_rights.erase_receipt_visit(get_db(), current_app.config, visit["id"])

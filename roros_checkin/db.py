@@ -185,6 +185,43 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         _process_writer.release()
 
 
+def cannot_write(conn: sqlite3.Connection, wait_seconds: float) -> str | None:
+    """Why nothing could be stored right now ("read-only", "locked"), or None; writes nothing.
+
+    Read-only: the database file, its WAL or its folder cannot be written (access(2) reports a
+    read-only mount even to root). Locked: another writer (this process, another process, or an
+    sqlite3 shell) keeps the write lock longer than wait_seconds.
+    """
+    database = conn.execute("PRAGMA database_list").fetchone()["file"]
+    for path in (database, f"{database}-wal", os.path.dirname(database)):
+        if os.path.exists(path) and not os.access(path, os.W_OK):
+            return "read-only"
+    if not _process_writer.acquire(timeout=wait_seconds):
+        return "locked"
+    own_timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    try:
+        fd = _writer_lock_file(getattr(conn, "writer_lock_path", None))
+        if fd is not None and not _lock_until(fd, time.monotonic() + wait_seconds):
+            return "locked"
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        except sqlite3.OperationalError as error:
+            if (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF == sqlite3.SQLITE_READONLY:
+                return "read-only"
+            if (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF == sqlite3.SQLITE_BUSY:
+                return "locked"
+            raise
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(own_timeout)}")
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        _process_writer.release()
+    return None
+
+
 def migration_files() -> list[tuple[int, Path]]:
     """The numbered migrations, in order; numbers must run 1, 2, 3 … without gaps."""
     found = []

@@ -28,6 +28,17 @@ PAGES = {
 }
 
 
+CROSS_SITE = (_l("This form was sent from another site"),
+              # One literal: the catalogs' msgid is this text exactly.
+              _l("For your safety nothing was saved: the form did not come from this site. Scan the code on the poster again, or open the check-in page yourself, and send the form from there."))  # noqa: E501
+
+
+def cross_site_page():
+    """403 for a guest POST from another site (security.refuse_cross_site_guest_post)."""
+    title, message = CROSS_SITE
+    return render_template("errors/error.html", code=403, title=title, message=message), 403
+
+
 def render_error(code: int):
     title, message = PAGES.get(code, PAGES[500])
     return render_template("errors/error.html", code=code, title=title, message=message), code

@@ -77,7 +77,9 @@ class CheckinForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cleaned = {}
-        if not self.idempotency_key.data:
+        # A new form gets its key here; a sent form must bring its own (validate_idempotency_key),
+        # or a script's keyless POSTs would each be stored, and a re-sent one stored twice.
+        if kwargs.get("formdata", args[0] if args else None) is None and not self.idempotency_key.data:
             self.idempotency_key.data = new_idempotency_key()
 
     def _clean(self, name: str, rule: Callable[..., Any], *args: Any) -> None:

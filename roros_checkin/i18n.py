@@ -82,6 +82,16 @@ def guest_language(languages: list[str], chosen: str | None, accepted, default: 
     return "en" if named and "en" in languages and "en" not in refused else default
 
 
+def set_language_cookie(response, code: str) -> None:
+    """Remember the guest's language; Secure when the request came over HTTPS (through the trusted proxy)."""
+    response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True,
+                        secure=request.is_secure)
+
+
+def forget_language_cookie(response) -> None:
+    response.delete_cookie(COOKIE, httponly=True, samesite="Lax", secure=request.is_secure)
+
+
 def compile_catalogs(directory: Path = TRANSLATIONS) -> None:
     """Build each .mo from its .po when the .po is newer, so the catalogs in git are the only source."""
     for po_path in directory.glob("*/LC_MESSAGES/*.po"):

@@ -1,7 +1,7 @@
-"""The signed session cookie; for a guest it holds nothing but the CSRF token's secret."""
+"""The signed session cookie: the tracing forms' CSRF secret. Guests' pages never set it."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
@@ -24,3 +24,7 @@ class SessionInterface(SecureCookieSessionInterface):
         if cached is None or cached[0] != keys:
             cached = self._cached = (keys, super().get_signing_serializer(app))
         return cached[1]
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure over HTTPS: waitress sets the scheme from the trusted proxy's X-Forwarded-Proto."""
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure

@@ -41,7 +41,7 @@ def test_remember_me_keeps_details_on_the_phone_and_never_sends_the_choice(page,
     with page.expect_request(lambda request: request.method == "POST") as posted:
         submit(page)
     sent = parse_qs(posted.value.post_data, keep_blank_values=True)
-    assert set(sent) == {"csrf_token", "idempotency_key", "name", "phone", "party_size", "area", "consent",
+    assert set(sent) == {"idempotency_key", "name", "phone", "party_size", "area", "consent",
                          "visited_at"}
     assert json.loads(saved_details(page)) == {"name": GUEST_NAME, "phone": GUEST_PHONE}
 

@@ -28,7 +28,7 @@ def test_multipart_with_many_parts_is_refused(client, venue, conn):
 def test_invalid_utf8_is_refused(client, venue, conn):
     page = client.get("/v/kaffestuggu").get_data(as_text=True)
     tokens = hidden_fields(page)
-    body = (f"csrf_token={tokens['csrf_token']}&idempotency_key={tokens['idempotency_key']}"
+    body = (f"idempotency_key={tokens['idempotency_key']}"
             "&name=%ff%fe&phone=91234567&consent=y").encode()
     response = client.post("/v/kaffestuggu", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
@@ -62,3 +62,33 @@ def test_tampered_idempotency_key_gives_a_fresh_form(client, venue, conn):
     assert response.status_code == 400
     assert len(hidden_fields(response.get_data(as_text=True))["idempotency_key"]) >= 16
     assert visit_rows(conn) == []
+
+
+def test_duplicated_fields_are_refused_whole(client, venue, conn):
+    page = client.get("/v/kaffestuggu").get_data(as_text=True)
+    body = (f"idempotency_key={hidden_fields(page)['idempotency_key']}&name=Kari+Nordmann&name=Ola+Nordmann"
+            "&phone=91234567&consent=y").encode()
+    response = client.post("/v/kaffestuggu", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert visit_rows(conn) == []
+
+
+def test_control_characters_in_fields_are_refused(client, venue, conn):
+    for name in ("Kari\x00Nordmann", "Kari\r\nNordmann", "Kari\u2028Nordmann", "Kari\u202eNordmann"):
+        response = post_checkin(client, name=name)
+        assert response.status_code == 400
+    assert visit_rows(conn) == []
+
+
+def test_latin1_body_is_refused(client, venue, conn):
+    page = client.get("/v/kaffestuggu").get_data(as_text=True)
+    body = f"idempotency_key={hidden_fields(page)['idempotency_key']}&name=".encode() + "Bjørn".encode("latin-1") + \
+        b"&phone=91234567&consent=y"
+    response = client.post("/v/kaffestuggu", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert visit_rows(conn) == []
+
+
+def test_a_huge_query_string_on_the_form_is_no_error(client, venue):
+    response = client.get("/v/kaffestuggu?" + "&".join(f"k{i}={'x' * 100}" for i in range(1000)))
+    assert response.status_code == 200

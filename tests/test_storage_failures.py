@@ -164,3 +164,30 @@ def test_a_write_lock_held_past_the_busy_timeout_asks_the_guest_to_try_again(app
     assert NOT_SAVED in response.get_data(as_text=True)
     assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 0
     assert client.post("/v/kaffestuggu", data=form).status_code == 303
+
+
+def test_healthz_is_503_on_a_read_only_database(disk_app, small_disk):
+    client = disk_app.test_client()
+    assert client.get("/healthz").status_code == 200
+    close_connections(disk_app)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        response = client.get("/healthz")
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert response.status_code == 503
+    close_connections(disk_app)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_healthz_is_503_while_another_process_holds_the_write_lock(app, client, conn):
+    assert client.get("/healthz").status_code == 200
+    other = db.connect(app.config["DATABASE"])
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        response = client.get("/healthz")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert client.get("/healthz").status_code == 200

@@ -61,10 +61,13 @@ def test_deleting_from_the_receipt_erases_the_visit_for_good(client, venue, conn
     assert client.post(receipt + "/delete", data=fields).status_code == 404
 
 
-def test_receipt_deletion_needs_the_forms_token(client, venue, conn):
+def test_receipt_deletion_sent_from_another_site_deletes_nothing(client, venue, conn):
     receipt = receipt_path(post_checkin(client))
-    assert client.post(receipt + "/delete", data={}).status_code == 400
+    for headers in ({"Origin": "https://evil.example"}, {"Referer": "https://evil.example/r/x"},
+                    {"Sec-Fetch-Site": "cross-site"}):
+        assert client.post(receipt + "/delete", data={}, headers=headers).status_code == 403
     assert len(visit_rows(conn)) == 1
+    assert client.get(receipt).status_code == 200
 
 
 def test_receipt_deletion_erases_the_visit_in_the_backups_too(app, client, venue, conn, runner, tmp_path):

@@ -28,9 +28,14 @@ LOGIN = {"username": "kari", "password": TEST_PASSWORD}
 POSTS = {"/tracing/case": CASE, "/tracing/case/export": CASE, "/tracing/case/print": CASE,
          "/tracing/venue": VENUE, "/tracing/venue/export": VENUE, "/tracing/paper": PAPER,
          "/tracing/audit/person": {"phone": "+4791234567", "reason": "klage 2026/77"},
+         "/tracing/person": {"phone": "+4791234567", "reference": "2026/77"},
+         "/tracing/person/correct": {"phone": "+4791234567", "reference": "2026/77", "visit": "1",
+                                     "name": "Kari Nordmann", "new_phone": "+4791234568"},
+         "/tracing/person/delete": {"phone": "+4791234567", "reference": "2026/77", "visit": "1"},
          "/tracing/login": LOGIN, "/tracing/logout": {}}
 GETS = ["/tracing/", "/tracing/case", "/tracing/venue", "/tracing/paper", "/tracing/activity",
-        "/tracing/audit", "/tracing/audit/person", "/tracing/login", "/tracing/no-such-page"]
+        "/tracing/audit", "/tracing/audit/person", "/tracing/person", "/tracing/login",
+        "/tracing/no-such-page"]
 
 
 def tracing_routes(app) -> tuple[set[str], set[str]]:
