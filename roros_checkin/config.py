@@ -1,9 +1,14 @@
-"""Configuration: defaults in code, then instance/config.py, then ROROS_* environment variables."""
+"""Configuration: defaults in code, then instance/config.py, then ROROS_* environment variables.
+
+A test's own configuration replaces the last two, as in Flask's tutorial: a test sees the
+defaults and what it passes, whatever the shell or instance/ hold.
+"""
 from __future__ import annotations
 
 import os
 import secrets
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +23,9 @@ class Defaults:
     # Where the deployment's database lives; relative paths are inside instance/.
     DATABASE = "checkin.sqlite3"
     # Base of every printed URL (QR posters, `venues list`). Never taken from a request.
-    PUBLIC_URL = "http://127.0.0.1:8080"
+    # Unset by default: a poster with a guessed address would send guests nowhere, so
+    # `flask venues qr` refuses without it; `python app.py` uses its own address meanwhile.
+    PUBLIC_URL = ""
     SECRET_KEY: str | None = None
     TIMEZONE = "Europe/Oslo"
     RETENTION_DAYS = 14
@@ -94,14 +101,16 @@ def _coerce(name: str, raw: str, default: Any) -> Any:
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
-    """Fill app.config from the defaults, instance/config.py, the environment and test_config."""
+    """Fill app.config from the defaults, then instance/config.py and the environment, or test_config.
+
+    With a test_config, neither instance/config.py nor ROROS_* variables are read: the test
+    config is the whole configuration on top of the defaults.
+    """
     app.config.from_object(Defaults)
-    app.config.from_pyfile("config.py", silent=True)
-    for key, raw in os.environ.items():
-        if key.startswith(ENV_PREFIX):
-            name = key[len(ENV_PREFIX):]
-            app.config[name] = _coerce(name, raw, app.config.get(name, ""))
-    if test_config:
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(environment_settings(os.environ, app.config))
+    else:
         app.config.update(test_config)
     app.config.setdefault("CLOCK", time.time)
     database = Path(app.config["DATABASE"])
@@ -111,6 +120,16 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def environment_settings(environ: Mapping[str, str], current: Mapping[str, Any]) -> dict[str, Any]:
+    """The ROROS_* variables of environ as settings, each of the type of its current value."""
+    settings = {}
+    for key, raw in environ.items():
+        if key.startswith(ENV_PREFIX):
+            name = key[len(ENV_PREFIX):]
+            settings[name] = _coerce(name, raw, current.get(name, ""))
+    return settings
 
 
 def instance_secret_key(instance: Path) -> str:
