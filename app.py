@@ -63,6 +63,15 @@ def demo_poster(app, venue) -> str:
     return str(pdf)
 
 
+def own_url(host: str, port: int) -> str:
+    """The address of this server on this machine: a browser cannot open 0.0.0.0 or ::."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def waitress_options(config, host: str, port: int, threads: int) -> dict:
     """Waitress settings; forwarded headers are trusted from the configured proxy only, and only here."""
     options = {"host": host, "port": port, "threads": threads, "ident": "roros-checkin",
@@ -86,8 +95,10 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
     app = create_app()
-    if args.demo and app.config["PUBLIC_URL"] == "http://127.0.0.1:8080":
-        app.config["PUBLIC_URL"] = f"http://{args.host}:{args.port}"
+    if not app.config["PUBLIC_URL"]:
+        # Unset (a first run, the demo): what this server answers to, for the demo's printed URLs
+        # and poster. Posters for real venues need PUBLIC_URL itself (flask venues qr refuses).
+        app.config["PUBLIC_URL"] = own_url(args.host, args.port)
     prepare(app, args.demo)
     # The server purges by itself (hourly), so the 14 days hold even where no timer was set up.
     from roros_checkin.retention import BackgroundPurge

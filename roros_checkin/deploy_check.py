@@ -80,7 +80,11 @@ def check_settings(config: Mapping[str, Any], debug: bool) -> list[Problem]:
     if config.get("TESTING"):
         problems.append(Problem("TESTING is on", "remove TESTING from instance/config.py and ROROS_TESTING"))
     url = urllib.parse.urlsplit(config.get("PUBLIC_URL", ""))
-    if url.scheme != "https" or _not_public(url.hostname):
+    if not config.get("PUBLIC_URL"):
+        problems.append(Problem("PUBLIC_URL is not set: QR posters cannot be printed (flask venues qr refuses)",
+                                'set PUBLIC_URL = "https://checkin.roros.kommune.no" (your host) in '
+                                "instance/config.py"))
+    elif url.scheme != "https" or _not_public(url.hostname):
         problems.append(Problem(
             f"PUBLIC_URL {config.get('PUBLIC_URL')!r} is not a public https address; "
             "every QR poster prints it",
