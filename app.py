@@ -72,10 +72,27 @@ def own_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+# Request headers waitress reads before it answers 431: a browser's headers and cookies are a few
+# kB, nginx's own default stops at 8 kB a line; waitress's 256 kB default is room for abuse only.
+MAX_HEADER_BYTES = 16 * 1024
+# An idle connection is closed after this long (waitress: 120 s), so slow clients that open many
+# connections and send nothing hold the server's 100 connection slots for a short while only.
+IDLE_CONNECTION_SECONDS = 30
+
+
 def waitress_options(config, host: str, port: int, threads: int) -> dict:
-    """Waitress settings; forwarded headers are trusted from the configured proxy only, and only here."""
+    """Waitress settings; forwarded headers are trusted from the configured proxy only, and only here.
+
+    Waitress refuses a body over MAX_CONTENT_LENGTH itself (413): on the Content-Length header
+    before reading any of it, or as soon as a chunked body grows past it, so nobody makes the
+    server read 200 MB only to refuse them (its default limit is 1 GB).
+    """
     options = {"host": host, "port": port, "threads": threads, "ident": "roros-checkin",
-               "clear_untrusted_proxy_headers": True}
+               "clear_untrusted_proxy_headers": True,
+               # Waitress refuses a body of this size or more; MAX_CONTENT_LENGTH itself is allowed.
+               "max_request_body_size": config["MAX_CONTENT_LENGTH"] + 1,
+               "max_request_header_size": MAX_HEADER_BYTES,
+               "channel_timeout": IDLE_CONNECTION_SECONDS}
     if config["TRUSTED_PROXY"]:
         options.update(trusted_proxy=config["TRUSTED_PROXY"], trusted_proxy_count=1,
                        trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"})
