@@ -141,7 +141,7 @@ def instance_secret_key(instance: Path) -> str:
     except FileExistsError:
         key = path.read_text(encoding="ascii").strip()
         if len(key) < 32:
-            raise RuntimeError(f"{path} holds no usable secret key; delete it to generate a new one")
+            raise RuntimeError(f"{path} holds no usable secret key; delete it to generate a new one") from None
         return key
     key = secrets.token_urlsafe(48)
     with os.fdopen(fd, "w", encoding="ascii") as handle:

@@ -62,7 +62,7 @@ class Server:
                         return self
             except (urllib.error.URLError, ConnectionError):
                 if self.process.poll() is not None:
-                    raise RuntimeError("server exited: " + self._collect_output())
+                    raise RuntimeError("server exited: " + self._collect_output()) from None
                 time.sleep(0.1)
         raise RuntimeError("server did not answer within 30 s")
 
