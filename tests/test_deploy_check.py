@@ -92,3 +92,11 @@ def test_public_https_url_passes():
     config = {"PUBLIC_URL": "https://checkin.roros.kommune.no", "TRUSTED_PROXY": "127.0.0.1",
               "RATELIMIT_ENABLED": True, "TWO_FACTOR_ENABLED": True, "BACKUP_DIR": "/var/backups/roros-checkin"}
     assert deploy_check.check_settings(config, debug=False) == []
+
+
+def test_unset_public_url_is_flagged_by_name(good_config):
+    config = {**good_config, "PUBLIC_URL": ""}
+    result = deployed(config).test_cli_runner().invoke(args=["check-deploy"])
+    assert result.exit_code == 1
+    assert "PROBLEM: PUBLIC_URL is not set: QR posters cannot be printed" in result.output
+    assert "1 problem(s) found" in result.output
