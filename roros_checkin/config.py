@@ -112,6 +112,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.update(environment_settings(os.environ, app.config))
     else:
         app.config.update(test_config)
+    # check-deploy reads ROROS_DEBUG again (flask overrides DEBUG), only where the app reads it too.
+    app.config["CONFIG_FROM_ENVIRONMENT"] = test_config is None
     app.config.setdefault("CLOCK", time.time)
     database = Path(app.config["DATABASE"])
     if not database.is_absolute():

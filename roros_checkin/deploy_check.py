@@ -61,12 +61,13 @@ def configured_debug(config: Mapping[str, Any], instance: Path) -> bool:
     """DEBUG as the server (app.py) will see it.
 
     Under `flask`, app.debug follows FLASK_DEBUG instead of the configuration, so the
-    deployment's own sources are read again: instance/config.py, then ROROS_DEBUG.
+    deployment's own sources are read again: instance/config.py, then ROROS_DEBUG (unless the
+    app was built from a test config, which reads no environment).
     """
     sources = Config(str(instance))
     sources.from_pyfile("config.py", silent=True)
     debug = bool(sources.get("DEBUG"))
-    raw = os.environ.get(ENV_PREFIX + "DEBUG")
+    raw = os.environ.get(ENV_PREFIX + "DEBUG") if config.get("CONFIG_FROM_ENVIRONMENT") else None
     if raw is not None:
         debug = bool(_coerce("DEBUG", raw, False))
     return debug or bool(config.get("DEBUG"))

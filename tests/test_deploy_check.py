@@ -100,3 +100,10 @@ def test_unset_public_url_is_flagged_by_name(good_config):
     assert result.exit_code == 1
     assert "PROBLEM: PUBLIC_URL is not set: QR posters cannot be printed" in result.output
     assert "1 problem(s) found" in result.output
+
+
+def test_roros_debug_counts_where_the_app_reads_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROROS_DEBUG", "true")
+    assert deploy_check.configured_debug({"CONFIG_FROM_ENVIRONMENT": True}, tmp_path) is True
+    # An app built from a test config reads no environment, so the shell's ROROS_DEBUG is not its own.
+    assert deploy_check.configured_debug(create_app({"INSTANCE_PATH": tmp_path}).config, tmp_path) is False
