@@ -63,10 +63,36 @@ def demo_poster(app, venue) -> str:
     return str(pdf)
 
 
+def own_url(host: str, port: int) -> str:
+    """The address of this server on this machine: a browser cannot open 0.0.0.0 or ::."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+# Request headers waitress reads before it answers 431: a browser's headers and cookies are a few
+# kB, nginx's own default stops at 8 kB a line; waitress's 256 kB default is room for abuse only.
+MAX_HEADER_BYTES = 16 * 1024
+# An idle connection is closed after this long (waitress: 120 s), so slow clients that open many
+# connections and send nothing hold the server's 100 connection slots for a short while only.
+IDLE_CONNECTION_SECONDS = 30
+
+
 def waitress_options(config, host: str, port: int, threads: int) -> dict:
-    """Waitress settings; forwarded headers are trusted from the configured proxy only, and only here."""
+    """Waitress settings; forwarded headers are trusted from the configured proxy only, and only here.
+
+    Waitress refuses a body over MAX_CONTENT_LENGTH itself (413): on the Content-Length header
+    before reading any of it, or as soon as a chunked body grows past it, so nobody makes the
+    server read 200 MB only to refuse them (its default limit is 1 GB).
+    """
     options = {"host": host, "port": port, "threads": threads, "ident": "roros-checkin",
-               "clear_untrusted_proxy_headers": True}
+               "clear_untrusted_proxy_headers": True,
+               # Waitress refuses a body of this size or more; MAX_CONTENT_LENGTH itself is allowed.
+               "max_request_body_size": config["MAX_CONTENT_LENGTH"] + 1,
+               "max_request_header_size": MAX_HEADER_BYTES,
+               "channel_timeout": IDLE_CONNECTION_SECONDS}
     if config["TRUSTED_PROXY"]:
         options.update(trusted_proxy=config["TRUSTED_PROXY"], trusted_proxy_count=1,
                        trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"})
@@ -89,8 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
     app = create_app()
-    if args.demo and app.config["PUBLIC_URL"] == "http://127.0.0.1:8080":
-        app.config["PUBLIC_URL"] = f"http://{args.host}:{args.port}"
+    if not app.config["PUBLIC_URL"]:
+        # Unset (a first run, the demo): what this server answers to, for the demo's printed URLs
+        # and poster. Posters for real venues need PUBLIC_URL itself (flask venues qr refuses).
+        app.config["PUBLIC_URL"] = own_url(args.host, args.port)
     prepare(app, args.demo)
     # The server purges by itself (hourly), so the 14 days hold even where no timer was set up.
     from roros_checkin.retention import BackgroundPurge

@@ -39,7 +39,7 @@ for path in (str(ROOT), str(HERE)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from load import SECRET, Servers, pinned  # noqa: E402
+from load import Servers, pinned, server_environ  # noqa: E402
 
 from roros_checkin import db  # noqa: E402
 
@@ -138,9 +138,7 @@ def run(args: argparse.Namespace) -> dict:
         database = workdir / "checkin.sqlite3"
         log_path = workdir / "server.log"
         servers = Servers("project", 1, args.threads, [0], workdir)
-        env = {**os.environ, "ROROS_DATABASE": str(database), "ROROS_SECRET_KEY": SECRET,
-               "ROROS_RATELIMIT_ENABLED": "false", "ROROS_PUBLIC_URL": "http://127.0.0.1",
-               "CHECKIN_PATH": "/v/demo-kafe"}
+        env = server_environ(ROROS_DATABASE=str(database), CHECKIN_PATH="/v/demo-kafe")
         started = time.perf_counter()
         build(database, 0, args.current, now)
         build_seconds = time.perf_counter() - started

@@ -74,6 +74,14 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> N
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
+def server_environ(**settings: str) -> dict[str, str]:
+    """The benchmark servers' environment: no ROROS_* of the shell's, so every run measures the same
+    configuration: the defaults, the benchmark's own settings and `settings`."""
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("ROROS_")}
+    return {**environ, "ROROS_SECRET_KEY": SECRET, "ROROS_RATELIMIT_ENABLED": "false",
+            "ROROS_PUBLIC_URL": "http://127.0.0.1", **settings}
+
+
 class Servers:
     """One or more server processes of one kind ("project" or "baseline"), pinned as asked."""
 
@@ -95,9 +103,7 @@ class Servers:
                 *(["--demo"] if first else [])]
 
     def start(self) -> "Servers":
-        env = {**os.environ, "ROROS_DATABASE": str(self.database), "ROROS_SECRET_KEY": SECRET,
-               "ROROS_RATELIMIT_ENABLED": "false", "ROROS_PUBLIC_URL": "http://127.0.0.1",
-               **self.extra_env}
+        env = server_environ(ROROS_DATABASE=str(self.database), **self.extra_env)
         for index, port in enumerate(self.ports):
             process = subprocess.Popen(pinned(self.cpus[index], self.command(port, index == 0)), cwd=ROOT,
                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

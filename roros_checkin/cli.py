@@ -18,8 +18,20 @@ venues_cli = AppGroup("venues", help="Add, list, open and close venues.")
 staff_cli = AppGroup("staff", help="Manage the tracing team's accounts.")
 
 
+def public_url(path: str) -> str:
+    """The full address of a path under PUBLIC_URL; without PUBLIC_URL, the path alone."""
+    return f"{current_app.config['PUBLIC_URL']}{path}"
+
+
 def venue_url(slug: str) -> str:
-    return f"{current_app.config['PUBLIC_URL']}/v/{slug}"
+    return public_url(f"/v/{slug}")
+
+
+def note_unset_public_url() -> None:
+    """Say (on stderr) why printed addresses are paths only."""
+    if not current_app.config["PUBLIC_URL"]:
+        click.echo("PUBLIC_URL is not set: addresses are shown as paths on the server; "
+                   "set PUBLIC_URL in instance/config.py (or ROROS_PUBLIC_URL) for full addresses.", err=True)
 
 
 @db_cli.command("upgrade")
@@ -49,6 +61,24 @@ def venues_add(slug: str, name: str, address: str) -> None:
     """Add a venue. SLUG is the short name in its URL, e.g. kaffestuggu."""
     add_venue(slug, name, address)
     click.echo(f"Added {slug}: {venue_url(slug)}")
+    note_unset_public_url()
+
+
+@venues_cli.command("edit")
+@click.argument("slug")
+@click.option("--name", help="The venue's new name, as guests see it on the form and the poster.")
+@click.option("--address", help="The venue's new street address (an empty text removes it).")
+def venues_edit(slug: str, name: str | None, address: str | None) -> None:
+    """Rename a venue or change its address; its slug, posters and stored visits stay as they are."""
+    if name is None and address is None:
+        raise click.ClickException("give --name, --address or both")
+    conn = get_db()
+    upgrade(conn)
+    try:
+        venue = venues.edit_venue(conn, slug, name, address)
+    except venues.VenueRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"Changed {slug}: {venue['name']}, {venue['address'] or '(no address)'}")
 
 
 @venues_cli.command("list")
@@ -59,6 +89,7 @@ def venues_list() -> None:
     for venue in queries.list_venues(conn):
         state = "open" if venue["active"] else "closed"
         click.echo(f"{venue['slug']}\t{state}\t{venue['name']}\t{venue_url(venue['slug'])}")
+    note_unset_public_url()
 
 
 def _set_active(slug: str | None, every: bool, active: bool) -> None:
@@ -128,7 +159,8 @@ def staff_add(username: str, role: str, password_stdin: bool) -> None:
             queries.insert_staff(conn, username, hash_password(password), role, secret, times.now())
     except sqlite3.IntegrityError:
         raise click.ClickException(f"an account named {username!r} already exists") from None
-    click.echo(f"Added {role} {username}. Log in at {current_app.config['PUBLIC_URL']}/tracing/login")
+    click.echo(f"Added {role} {username}. Log in at {public_url('/tracing/login')}")
+    note_unset_public_url()
     echo_enrolment(username, secret)
 
 
@@ -157,6 +189,10 @@ def venues_qr(slugs: tuple[str, ...], out_dir: Path, areas: str | None) -> None:
     """
     from . import posters
 
+    if not current_app.config["PUBLIC_URL"]:
+        raise click.ClickException(
+            "PUBLIC_URL is not set, so the posters would lead nowhere: set PUBLIC_URL = "
+            '"https://<your host>" in instance/config.py (or ROROS_PUBLIC_URL)')
     conn = get_db()
     upgrade(conn)
     if slugs:
@@ -187,8 +223,9 @@ def venues_qr(slugs: tuple[str, ...], out_dir: Path, areas: str | None) -> None:
 def venues_import(csv_file) -> None:
     """Add venues from a CSV file with a header row: slug, name, address (; or , separated, UTF-8).
 
-    Rows that cannot be added are reported with the reason; slugs already there are left as they
-    are, so running the same file again is safe.
+    Rows that cannot be added are reported with the reason; slugs already there are reported as
+    such and left as they are (change one with flask venues edit), so running the same file
+    again is safe.
     """
     conn = get_db()
     upgrade(conn)
@@ -196,9 +233,12 @@ def venues_import(csv_file) -> None:
         result = venues.import_venues(conn, csv_file.read(), times.now())
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    for line, reason in result.refused:
-        click.echo(f"line {line}: refused: {reason}")
-    click.echo(f"Added {len(result.added)} venues, refused {len(result.refused)} rows.")
+    reports = [(line, f"already there: {slug}") for line, slug in result.already_there]
+    reports += [(line, f"refused: {reason}") for line, reason in result.refused]
+    for line, report in sorted(reports):
+        click.echo(f"line {line}: {report}")
+    click.echo(f"Added {len(result.added)} venues, {len(result.already_there)} already there, "
+               f"refused {len(result.refused)} rows.")
 
 
 @click.command("purge")

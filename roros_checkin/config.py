@@ -1,10 +1,15 @@
-"""Configuration: defaults in code, then instance/config.py, then ROROS_* environment variables."""
+"""Configuration: defaults in code, then instance/config.py, then ROROS_* environment variables.
+
+A test's own configuration replaces the last two, as in Flask's tutorial: a test sees the
+defaults and what it passes, whatever the shell or instance/ hold.
+"""
 from __future__ import annotations
 
 import os
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +24,9 @@ class Defaults:
     # Where the deployment's database lives; relative paths are inside instance/.
     DATABASE = "checkin.sqlite3"
     # Base of every printed URL (QR posters, `venues list`). Never taken from a request.
-    PUBLIC_URL = "http://127.0.0.1:8080"
+    # Unset by default: a poster with a guessed address would send guests nowhere, so
+    # `flask venues qr` refuses without it; `python app.py` uses its own address meanwhile.
+    PUBLIC_URL = ""
     SECRET_KEY: str | None = None
     TIMEZONE = "Europe/Oslo"
     RETENTION_DAYS = 14
@@ -108,15 +115,19 @@ def _coerce(name: str, raw: str, default: Any) -> Any:
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
-    """Fill app.config from the defaults, instance/config.py, the environment and test_config."""
+    """Fill app.config from the defaults, then instance/config.py and the environment, or test_config.
+
+    With a test_config, neither instance/config.py nor ROROS_* variables are read: the test
+    config is the whole configuration on top of the defaults.
+    """
     app.config.from_object(Defaults)
-    app.config.from_pyfile("config.py", silent=True)
-    for key, raw in os.environ.items():
-        if key.startswith(ENV_PREFIX):
-            name = key[len(ENV_PREFIX):]
-            app.config[name] = _coerce(name, raw, app.config.get(name, ""))
-    if test_config:
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(environment_settings(os.environ, app.config))
+    else:
         app.config.update(test_config)
+    # check-deploy reads ROROS_DEBUG again (flask overrides DEBUG), only where the app reads it too.
+    app.config["CONFIG_FROM_ENVIRONMENT"] = test_config is None
     app.config.setdefault("CLOCK", time.time)
     database = Path(app.config["DATABASE"])
     if not database.is_absolute():
@@ -131,6 +142,16 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
 
 
+def environment_settings(environ: Mapping[str, str], current: Mapping[str, Any]) -> dict[str, Any]:
+    """The ROROS_* variables of environ as settings, each of the type of its current value."""
+    settings = {}
+    for key, raw in environ.items():
+        if key.startswith(ENV_PREFIX):
+            name = key[len(ENV_PREFIX):]
+            settings[name] = _coerce(name, raw, current.get(name, ""))
+    return settings
+
+
 def instance_secret_key(instance: Path) -> str:
     """Read the deployment's generated secret key, creating it (mode 0600) on first use."""
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -140,7 +161,7 @@ def instance_secret_key(instance: Path) -> str:
     except FileExistsError:
         key = path.read_text(encoding="ascii").strip()
         if len(key) < 32:
-            raise RuntimeError(f"{path} holds no usable secret key; delete it to generate a new one")
+            raise RuntimeError(f"{path} holds no usable secret key; delete it to generate a new one") from None
         return key
     key = secrets.token_urlsafe(48)
     with os.fdopen(fd, "w", encoding="ascii") as handle:

@@ -61,12 +61,13 @@ def configured_debug(config: Mapping[str, Any], instance: Path) -> bool:
     """DEBUG as the server (app.py) will see it.
 
     Under `flask`, app.debug follows FLASK_DEBUG instead of the configuration, so the
-    deployment's own sources are read again: instance/config.py, then ROROS_DEBUG.
+    deployment's own sources are read again: instance/config.py, then ROROS_DEBUG (unless the
+    app was built from a test config, which reads no environment).
     """
     sources = Config(str(instance))
     sources.from_pyfile("config.py", silent=True)
     debug = bool(sources.get("DEBUG"))
-    raw = os.environ.get(ENV_PREFIX + "DEBUG")
+    raw = os.environ.get(ENV_PREFIX + "DEBUG") if config.get("CONFIG_FROM_ENVIRONMENT") else None
     if raw is not None:
         debug = bool(_coerce("DEBUG", raw, False))
     return debug or bool(config.get("DEBUG"))
@@ -80,7 +81,11 @@ def check_settings(config: Mapping[str, Any], debug: bool) -> list[Problem]:
     if config.get("TESTING"):
         problems.append(Problem("TESTING is on", "remove TESTING from instance/config.py and ROROS_TESTING"))
     url = urllib.parse.urlsplit(config.get("PUBLIC_URL", ""))
-    if url.scheme != "https" or _not_public(url.hostname):
+    if not config.get("PUBLIC_URL"):
+        problems.append(Problem("PUBLIC_URL is not set: QR posters cannot be printed (flask venues qr refuses)",
+                                'set PUBLIC_URL = "https://checkin.roros.kommune.no" (your host) in '
+                                "instance/config.py"))
+    elif url.scheme != "https" or _not_public(url.hostname):
         problems.append(Problem(
             f"PUBLIC_URL {config.get('PUBLIC_URL')!r} is not a public https address; "
             "every QR poster prints it",

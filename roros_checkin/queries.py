@@ -45,6 +45,12 @@ def set_venue_active(conn: sqlite3.Connection, slug: str | None, active: bool) -
     return cur.rowcount
 
 
+def update_venue(conn: sqlite3.Connection, slug: str, name: str, address: str) -> int:
+    """Set a venue's name and address; return how many rows changed (0: no such slug)."""
+    cur = conn.execute("UPDATE venues SET name = ?, address = ? WHERE slug = ?", (name, address, slug))
+    return cur.rowcount
+
+
 # --- visits -----------------------------------------------------------------
 
 @dataclass(frozen=True)

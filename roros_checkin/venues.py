@@ -1,4 +1,4 @@
-"""Venue rules shared by `flask venues add` and `flask venues import`, and the CSV import itself."""
+"""Venue rules shared by `flask venues add`, `edit` and `import`, and the CSV import itself."""
 from __future__ import annotations
 
 import csv
@@ -16,7 +16,11 @@ ADDRESS_MAX = 200
 
 
 class VenueRefused(ValueError):
-    """A venue that cannot be added; the message says why, for the operator."""
+    """A venue that cannot be added or changed; the message says why, for the operator."""
+
+
+class VenueExists(VenueRefused):
+    """The slug is taken already: for an import, a row that is already there, not an error."""
 
 
 def clean_venue(slug: str, name: str, address: str) -> tuple[str, str, str]:
@@ -40,12 +44,29 @@ def add_venue(conn: sqlite3.Connection, slug: str, name: str, address: str, now:
         with write_transaction(conn):
             queries.insert_venue(conn, slug, name, address, now)
     except sqlite3.IntegrityError:
-        raise VenueRefused(f"a venue with slug {slug!r} already exists") from None
+        raise VenueExists(f"a venue with slug {slug!r} already exists") from None
+
+
+def edit_venue(conn: sqlite3.Connection, slug: str, name: str | None, address: str | None) -> sqlite3.Row:
+    """Rename a venue or change its address (None keeps that part); return the venue as stored.
+
+    The new values follow the rules of a new venue; VenueRefused says why they do not.
+    """
+    with write_transaction(conn):
+        venue = queries.venue_by_slug(conn, slug)
+        if venue is None:
+            raise VenueRefused(f"no venue with slug {slug!r}")
+        _slug, name, address = clean_venue(slug, venue["name"] if name is None else name,
+                                           venue["address"] if address is None else address)
+        queries.update_venue(conn, slug, name, address)
+    return queries.venue_by_slug(conn, slug)
 
 
 @dataclass
 class ImportResult:
     added: list[str] = field(default_factory=list)
+    # (line number in the file, slug): a slug already in the register, left as it is
+    already_there: list[tuple[int, str]] = field(default_factory=list)
     # (line number in the file, reason)
     refused: list[tuple[int, str]] = field(default_factory=list)
 
@@ -78,7 +99,7 @@ def read_venue_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
 
 
 def import_venues(conn: sqlite3.Connection, data: bytes, now: int) -> ImportResult:
-    """Add every acceptable row of a venue CSV; refused rows (and slugs already there) are reported."""
+    """Add every acceptable row of a venue CSV; slugs already there and refused rows are reported."""
     result = ImportResult()
     for line, row in read_venue_rows(data):
         if "_error" in row:
@@ -87,6 +108,8 @@ def import_venues(conn: sqlite3.Connection, data: bytes, now: int) -> ImportResu
         slug = row.get("slug", "")
         try:
             add_venue(conn, slug, row.get("name", ""), row.get("address") or "", now)
+        except VenueExists:
+            result.already_there.append((line, slug))
         except VenueRefused as refused:
             result.refused.append((line, str(refused)))
         else:

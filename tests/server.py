@@ -22,16 +22,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Server:
-    """`python app.py` in a subprocess; its database and secret live in `directory`."""
+def clean_environ(**settings: str | None) -> dict[str, str]:
+    """This process's environment without the shell's ROROS_* settings, plus `settings` (None: left out).
 
-    def __init__(self, directory: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    A server or command a test starts sees only the settings the test chose.
+    """
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("ROROS_")}
+    environ.update({key: value for key, value in settings.items() if value is not None})
+    return environ
+
+
+class Server:
+    """`python app.py` in a subprocess; its database and secret live in `directory`.
+
+    `env` adds to (or, with None, removes from) the server's environment, which holds no ROROS_*
+    variable of the shell's.
+    """
+
+    def __init__(self, directory: Path, *args: str, env: dict[str, str | None] | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.database = directory / "checkin.sqlite3"
-        self.environ = {**os.environ, "ROROS_DATABASE": str(self.database),
-                        "ROROS_SECRET_KEY": "server-test-secret-key-0123456789abcdef",
-                        "ROROS_PUBLIC_URL": self.base, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.environ = clean_environ(**{"ROROS_DATABASE": str(self.database),
+                                        "ROROS_SECRET_KEY": "server-test-secret-key-0123456789abcdef",
+                                        "ROROS_PUBLIC_URL": self.base, "PYTHONUNBUFFERED": "1", **(env or {})})
         self.args = args
         self.process: subprocess.Popen | None = None
         self.output: list[str] = []
@@ -48,7 +62,7 @@ class Server:
                         return self
             except (urllib.error.URLError, ConnectionError):
                 if self.process.poll() is not None:
-                    raise RuntimeError("server exited: " + self._collect_output())
+                    raise RuntimeError("server exited: " + self._collect_output()) from None
                 time.sleep(0.1)
         raise RuntimeError("server did not answer within 30 s")
 

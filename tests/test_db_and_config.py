@@ -4,10 +4,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from roros_checkin import create_app, db
+from roros_checkin.config import load_config
 from roros_checkin.visits import record_visit
 
 
@@ -85,25 +88,54 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path):
     assert stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode) == 0o600
 
 
-def test_instance_config_then_environment(tmp_path, monkeypatch):
+@pytest.fixture
+def deployment_env(monkeypatch):
+    """An environment holding no ROROS_* setting but those the test sets (on the returned monkeypatch)."""
+    for key in list(os.environ):
+        if key.startswith("ROROS_"):
+            monkeypatch.delenv(key)
+    return monkeypatch
+
+
+def deployment_app(instance: Path) -> Flask:
+    """An app configured as the server's is (create_app() with no test config), from `instance`."""
+    app = Flask("roros_checkin", instance_path=str(instance), instance_relative_config=True)
+    load_config(app, None)
+    return app
+
+
+def test_instance_config_then_environment(tmp_path, deployment_env):
     (tmp_path / "config.py").write_text('PUBLIC_URL = "https://from-instance.example/"\nRETENTION_DAYS = 10\n')
-    app = create_app({"INSTANCE_PATH": tmp_path})
+    app = deployment_app(tmp_path)
     assert app.config["PUBLIC_URL"] == "https://from-instance.example"
     assert app.config["RETENTION_DAYS"] == 10
     assert app.config["DATABASE"] == str(tmp_path / "checkin.sqlite3")
-    monkeypatch.setenv("ROROS_RETENTION_DAYS", "7")
-    monkeypatch.setenv("ROROS_RATELIMIT_ENABLED", "false")
-    monkeypatch.setenv("ROROS_DATABASE", str(tmp_path / "other.sqlite3"))
-    app = create_app({"INSTANCE_PATH": tmp_path})
+    deployment_env.setenv("ROROS_RETENTION_DAYS", "7")
+    deployment_env.setenv("ROROS_RATELIMIT_ENABLED", "false")
+    deployment_env.setenv("ROROS_DATABASE", str(tmp_path / "other.sqlite3"))
+    app = deployment_app(tmp_path)
     assert app.config["RETENTION_DAYS"] == 7
     assert app.config["RATELIMIT_ENABLED"] is False
     assert app.config["DATABASE"] == str(tmp_path / "other.sqlite3")
 
 
-def test_bad_boolean_in_environment_is_an_error(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROROS_RATELIMIT_ENABLED", "maybe")
-    with pytest.raises(ValueError):
-        create_app({"INSTANCE_PATH": tmp_path})
+def test_bad_boolean_in_environment_is_an_error(tmp_path, deployment_env):
+    deployment_env.setenv("ROROS_RATELIMIT_ENABLED", "maybe")
+    with pytest.raises(ValueError, match="ROROS_RATELIMIT_ENABLED must be true or false"):
+        deployment_app(tmp_path)
+
+
+def test_a_test_config_is_the_whole_config(tmp_path, monkeypatch):
+    # What a developer's shell and instance/ may hold (python app.py --demo suggests the first).
+    (tmp_path / "config.py").write_text('PUBLIC_URL = "https://from-instance.example"\nRETENTION_DAYS = 10\n')
+    monkeypatch.setenv("ROROS_TWO_FACTOR_ENABLED", "false")
+    monkeypatch.setenv("ROROS_RETENTION_DAYS", "3")
+    monkeypatch.setenv("ROROS_PUBLIC_URL", "http://x")
+    app = create_app({"INSTANCE_PATH": tmp_path, "RATELIMIT_ENABLED": False})
+    assert app.config["TWO_FACTOR_ENABLED"] is True
+    assert app.config["RETENTION_DAYS"] == 14
+    assert app.config["PUBLIC_URL"] == ""
+    assert app.config["RATELIMIT_ENABLED"] is False
 
 
 def test_defaults(tmp_path):
@@ -112,6 +144,7 @@ def test_defaults(tmp_path):
     assert app.config["DEFAULT_STAY_MINUTES"] == 180
     assert app.config["MIN_OVERLAP_MINUTES"] == 15
     assert app.config["RATELIMIT_ENABLED"] is True
+    assert app.config["PUBLIC_URL"] == ""
     assert app.debug is False
 
 

@@ -92,3 +92,18 @@ def test_public_https_url_passes():
     config = {"PUBLIC_URL": "https://checkin.roros.kommune.no", "TRUSTED_PROXY": "127.0.0.1",
               "RATELIMIT_ENABLED": True, "TWO_FACTOR_ENABLED": True, "BACKUP_DIR": "/var/backups/roros-checkin"}
     assert deploy_check.check_settings(config, debug=False) == []
+
+
+def test_unset_public_url_is_flagged_by_name(good_config):
+    config = {**good_config, "PUBLIC_URL": ""}
+    result = deployed(config).test_cli_runner().invoke(args=["check-deploy"])
+    assert result.exit_code == 1
+    assert "PROBLEM: PUBLIC_URL is not set: QR posters cannot be printed" in result.output
+    assert "1 problem(s) found" in result.output
+
+
+def test_roros_debug_counts_where_the_app_reads_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROROS_DEBUG", "true")
+    assert deploy_check.configured_debug({"CONFIG_FROM_ENVIRONMENT": True}, tmp_path) is True
+    # An app built from a test config reads no environment, so the shell's ROROS_DEBUG is not its own.
+    assert deploy_check.configured_debug(create_app({"INSTANCE_PATH": tmp_path}).config, tmp_path) is False

@@ -7,7 +7,7 @@ from conftest import add_venue
 from PIL import Image, ImageChops, ImageDraw, PdfParser
 from pyzbar.pyzbar import decode
 
-from roros_checkin import posters
+from roros_checkin import create_app, posters
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -121,3 +121,11 @@ def test_norwegian_letters_are_drawn_with_dejavu_glyphs():
     difference = ImageChops.difference(with_letters, plain).getbbox()
     assert difference is not None
     assert 500 < difference[1] and difference[3] < 1100
+
+
+def test_qr_refuses_without_public_url_naming_it(app, venue, app_config, tmp_path):
+    app = create_app({**app_config, "PUBLIC_URL": ""})  # the same database, with its venue
+    result = app.test_cli_runner().invoke(args=["venues", "qr", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: PUBLIC_URL is not set") and result.output.count("\n") == 1
+    assert not (tmp_path / "out").exists()

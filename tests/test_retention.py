@@ -1,7 +1,6 @@
 """`flask purge` and the server's own purge: nothing outlives its retention, not even in the WAL."""
 from __future__ import annotations
 
-import os
 import random
 import secrets
 import sqlite3
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FRIDAY_EVENING, post_checkin
-from server import ROOT, Server
+from server import ROOT, Server, clean_environ
 
 from roros_checkin import create_app, db, queries, retention
 from roros_checkin.db import write_transaction
@@ -326,7 +325,7 @@ def test_purge_killed_half_way_leaves_a_sound_database_and_the_next_purge_finish
     expired = 80_000
     insert_visits(conn, 1, now - RETENTION - 3600, count=expired)
     insert_visits(conn, 1, now - 60, count=50, name="Kari Nordmann")
-    env = {**os.environ, "ROROS_DATABASE": str(database), "ROROS_SECRET_KEY": "k" * 20 + "0123456789abcdef"}
+    env = clean_environ(ROROS_DATABASE=str(database), ROROS_SECRET_KEY="k" * 20 + "0123456789abcdef")
     purge = subprocess.Popen([sys.executable, "-m", "flask", "purge"], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import re
 import shutil
 import subprocess
@@ -15,7 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from roros_checkin import export
 from roros_checkin.db import write_transaction
 from roros_checkin.export import FORMULA_TRIGGERS, escape_cell, export_filename, phone_for_export, write_csv
 

@@ -5,7 +5,7 @@ import logging
 import re
 
 from conftest import add_venue, hidden_fields
-from tracing_data import add_visit, at
+from tracing_data import add_visit
 
 CASE_PHONE = "+4791234567"
 

@@ -5,7 +5,7 @@ import unicodedata
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import find, given, settings, strategies as st
 
 from roros_checkin.validation import (InvalidInput, check_visit_time, clean_area, clean_name,
                                       clean_phone, parse_local_time)
@@ -139,13 +139,50 @@ def test_two_words_of_letters_are_always_a_name(first, last):
     assert clean_name(f"{first} {last}") == unicodedata.normalize("NFC", f"{first} {last}").strip()
 
 
-@given(st.text(max_size=40))
-def test_any_accepted_phone_is_e164(raw):
+def _accepted_phone(raw: str) -> str | None:
     try:
-        phone = clean_phone(raw)
+        return clean_phone(raw)
     except InvalidInput:
+        return None
+
+
+# What guests type: a country prefix or none, a number of about the right length (Norwegian
+# mobiles and landlines, Swedish and German mobiles), spaces, dashes or dots between some digits,
+# and now and then a stray character; plain random text almost never passes clean_phone.
+NUMBER_SHAPES = [("", "9", 7), ("", "4", 7), ("", "7", 7), ("+47", "9", 7), ("0047", "4", 7), ("+47 ", "2", 7),
+                 ("+46", "70", 7), ("+46 ", "73", 7), ("+49", "151", 8), ("+49 ", "170", 8), ("+", "9", 7)]
+
+
+@st.composite
+def typed_phone(draw) -> str:
+    prefix, lead, length = draw(st.sampled_from(NUMBER_SHAPES))
+    digits = lead + draw(st.text(alphabet="0123456789", min_size=length, max_size=length))
+    separators = draw(st.lists(st.sampled_from(["", "", "", "", "", " ", " ", "-", "."]), min_size=len(digits),
+                               max_size=len(digits)))
+    number = "".join(digit + separator for digit, separator in zip(digits, separators))
+    return prefix + number.strip(" -.") + draw(st.sampled_from(["", "", "", "", "", " ", "x", "\u00a0", "#", "٣"]))
+
+
+PHONE_TYPED = typed_phone()
+# Typed numbers three times out of four, any text the rest.
+PHONE_INPUTS = st.one_of(PHONE_TYPED, PHONE_TYPED, PHONE_TYPED, st.text(max_size=40))
+
+
+def test_the_phone_inputs_include_accepted_numbers():
+    """Else the property below would check nothing."""
+    found = find(PHONE_INPUTS, lambda raw: _accepted_phone(raw) is not None,
+                 settings=settings(database=None, max_examples=2000))
+    assert _accepted_phone(found)
+
+
+@settings(max_examples=300)
+@given(PHONE_INPUTS)
+def test_any_accepted_phone_is_e164(raw):
+    phone = _accepted_phone(raw)
+    if phone is None:
         return
     assert phone.startswith("+") and phone[1:].isdigit() and 8 <= len(phone) <= 16
+    assert phone == _accepted_phone(phone)  # stored numbers read back the same
 
 
 @given(st.integers(min_value=90_000_000, max_value=99_999_999))

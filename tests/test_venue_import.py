@@ -26,11 +26,11 @@ def test_import_adds_good_rows_and_reports_each_refused_row(runner, conn, tmp_pa
     result = runner.invoke(args=["venues", "import", write(tmp_path, CSV)])
     assert result.exit_code == 0, result.output
     assert "line 3: refused: slug 'Bad Slug' refused" in result.output
-    assert "line 5: refused: a venue with slug 'kaffestuggu' already exists" in result.output
+    assert "line 5: already there: kaffestuggu" in result.output
     assert "line 6: refused: the venue name must be 1 to 120 characters" in result.output
     assert "line 7: refused: the venue name must be 1 to 120 characters" in result.output
     assert "line 9: refused: 4 columns, the header has 3" in result.output
-    assert "Added 2 venues, refused 5 rows." in result.output
+    assert "Added 2 venues, 1 already there, refused 4 rows." in result.output
     rows = conn.execute("SELECT slug, name, address FROM venues ORDER BY slug").fetchall()
     assert [tuple(row) for row in rows] == [("kaffestuggu", "Kaffestuggu", "Bergmannsgata 18"),
                                            ("vertshuset", "Vertshuset Røros", "Kjerkgata 34")]
@@ -40,14 +40,18 @@ def test_import_twice_adds_nothing_twice(runner, conn, tmp_path):
     path = write(tmp_path, CSV)
     runner.invoke(args=["venues", "import", path])
     result = runner.invoke(args=["venues", "import", path])
-    assert "Added 0 venues" in result.output
+    assert result.exit_code == 0
+    assert "Added 0 venues, 3 already there, refused 4 rows." in result.output
+    for line, slug in ((2, "kaffestuggu"), (4, "vertshuset"), (5, "kaffestuggu")):
+        assert f"line {line}: already there: {slug}\n" in result.output
+    assert "already exists" not in result.output
     assert conn.execute("SELECT count(*) FROM venues").fetchone()[0] == 2
 
 
 def test_import_reads_comma_separated_utf8_without_bom(runner, conn, tmp_path):
     text = 'slug,name,address\nbakeriet,"Bakeriet, Røros",Peder Hiortgata 1\n'
     result = runner.invoke(args=["venues", "import", write(tmp_path, text, "utf-8")])
-    assert "Added 1 venues, refused 0 rows." in result.output
+    assert "Added 1 venues, 0 already there, refused 0 rows." in result.output
     assert conn.execute("SELECT name FROM venues").fetchone()[0] == "Bakeriet, Røros"
 
 
