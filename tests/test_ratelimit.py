@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import random
 import string
-import threading
 import time
 from types import SimpleNamespace
 
