@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from . import db, errors, i18n, pages, queries, ratelimit, security, subject_rights, times, validation, visits
 from .db import get_db
-from .forms import IDEMPOTENCY_KEY, CheckinForm, new_idempotency_key, phone_at_too_many_venues
+from .forms import CheckinForm, new_idempotency_key, phone_at_too_many_venues
 
 bp = Blueprint("checkin", __name__)
 RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -122,25 +122,24 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
         abort(400)
     # No CSRF token: the guest form works without cookies; security.py refuses POSTs from other sites.
     form = CheckinForm(formdata=request.form, meta={"csrf": False})
-    conn = get_db()
-    key = form.idempotency_key.data or ""
-    stored_at = queries.visit_venue_by_idempotency_key(conn, key) if IDEMPOTENCY_KEY.fullmatch(key) else None
-    if stored_at == venue["id"]:
-        # A re-sent form (double tap, retry, back and resend): show the first one's receipt.
-        return _after_checkin(venue, source, visits.receipt_token(key))
-    if stored_at is not None:
-        # A key already used at another venue is never reused: the form gets a fresh one.
-        form.idempotency_key.data = ""
     if form.duplicated_fields():
         abort(400)
     if form.validate():
         try:
-            token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now())
+            recorded = visits.record_visit(get_db(), venue, form.cleaned, form.idempotency_key.data,
+                                           source, times.now())
         except visits.PhoneAtTooManyVenues as refusal:
             form.phone.errors = [phone_at_too_many_venues()]
             return render_template(template, venue=venue, form=form), 429, {"Retry-After": str(refusal.retry_after)}
-        ratelimit.count_stored_checkin()
-        return _after_checkin(venue, source, token)
+        except visits.KeyUsedElsewhere:
+            # Never reused: the form comes back with a fresh key (and says so), to be sent again.
+            form.idempotency_key.data = ""
+            form.validate()
+            return render_template(template, venue=venue, form=form), 400
+        if recorded.stored:
+            ratelimit.count_stored_checkin()
+        # A re-sent form (double tap, retry, back and resend) shows the first one's receipt.
+        return _after_checkin(venue, source, recorded.token)
     return render_template(template, venue=venue, form=form), 400
 
 

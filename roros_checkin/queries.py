@@ -504,13 +504,6 @@ def arrivals_of_all_venues(conn: sqlite3.Connection, start: int, end: int) -> li
         " AND source != 'paper' ORDER BY venue_id, arrived_at", (start, end))]
 
 
-def venue_arrivals(conn: sqlite3.Connection, venue_id: int, start: int, end: int) -> list[int]:
-    """Arrival times (only the times) of guests' own check-ins at one venue in [start, end)."""
-    return [row[0] for row in conn.execute(
-        "SELECT arrived_at FROM visits WHERE venue_id = ? AND arrived_at >= ? AND arrived_at < ?"
-        " AND source != 'paper' ORDER BY arrived_at", (venue_id, start, end))]
-
-
 # --- the guest's rights: access, correction, erasure; paper-row provenance ------------------
 
 def set_visit_entered_by(conn: sqlite3.Connection, idempotency_key: str, staff_id: int) -> None:
