@@ -73,7 +73,7 @@ def _copy(source: sqlite3.Connection, target: Path, config: Mapping[str, Any], n
         copy.execute("PRAGMA secure_delete = ON")
         source.backup(copy)
         # The live purge runs hourly; anything that expired since is not carried into the backup.
-        retention.purge_expired(copy, config, now, include_backups=False)
+        retention.purge_expired(copy, config, now)
         problems = queries.integrity_check(copy)
         if problems != ["ok"]:
             raise BackupError("integrity_check failed on the copy: " + "; ".join(problems[:5]))
@@ -128,7 +128,7 @@ def purge_backups(directory: Path, config: Mapping[str, Any], now: int) -> int:
         copy = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
             copy.execute("PRAGMA secure_delete = ON")
-            deleted += retention.purge_expired(copy, config, now, include_backups=False).visits
+            deleted += retention.purge_expired(copy, config, now).visits
         finally:
             copy.close()
     return deleted

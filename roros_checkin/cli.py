@@ -249,11 +249,11 @@ def purge(dry_run: bool) -> None:
 
     Prints counts only. Safe while guests check in, and safe to run twice.
     """
-    from . import retention
+    from . import maintenance
 
     conn = get_db()
     upgrade(conn)
-    result = retention.purge_expired(conn, current_app.config, times.now(), dry_run=dry_run)
+    result = maintenance.purge(conn, current_app.config, times.now(), dry_run=dry_run)
     click.echo(("Dry run: " if dry_run else "Purge: ") + result.summary() + ".")
     if result.checkpoint_busy:
         raise click.ClickException("the WAL could not be truncated (long-running readers); "
