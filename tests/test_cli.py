@@ -85,6 +85,7 @@ HELP = {
     ("staff", "enable"): "Allow a disabled account to log in again.",
     ("staff", "passwd"): "Set a new password for an account",
     ("staff", "reset-2fa"): "Give an account a new two-factor seed",
+    ("staff", "searched"): "Who searched for a person, when, and for which case",
     ("purge",): "Delete visits, staff sessions, login attempts and audit entries",
     ("backup",): "Back up the database into DIRECTORY",
     ("check-deploy",): "Check this deployment's settings and files",

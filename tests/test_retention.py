@@ -17,7 +17,7 @@ from server import ROOT, Server, clean_environ
 
 from roros_checkin import create_app, db, maintenance, queries, retention
 from roros_checkin.db import write_transaction
-from roros_checkin.tracing import throttle
+from roros_checkin import login_throttle as throttle
 
 DAY = 86400
 RETENTION = 14 * DAY
