@@ -17,9 +17,14 @@ from wtforms import PasswordField, StringField
 
 from .. import login_throttle, staff, times
 from ..db import get_db
-from . import PUBLIC_ENDPOINTS, bp
 
 log = logging.getLogger(__name__)
+
+BLUEPRINT = "tracing"
+URL_PREFIX = "/tracing"
+# Routes a visitor may reach without a staff session. Every other /tracing/ route
+# requires one: the check is app-wide on the path, so a new route cannot be left open.
+PUBLIC_ENDPOINTS = frozenset({"tracing.login"})
 
 COOKIE = "roros_staff"
 # Over HTTPS the cookie is Secure and __Host- prefixed: no subdomain or plain-http page can set it.
@@ -30,7 +35,6 @@ def cookie_name() -> str:
     return SECURE_COOKIE if request.is_secure else COOKIE
 
 
-@bp.before_app_request
 def require_staff() -> Response | None:
     """Every /tracing/ URL but the login needs a live, fully verified staff session.
 
@@ -38,7 +42,7 @@ def require_staff() -> Response | None:
     that matches no route (404) or not this method (405) must also send a visitor without a
     session to the login, so no one can map the routes.
     """
-    if request.blueprint != bp.name and not request.path.startswith(bp.url_prefix + "/"):
+    if request.blueprint != BLUEPRINT and not request.path.startswith(URL_PREFIX + "/"):
         return None
     g.staff = staff.current_session(get_db(), request.cookies.get(cookie_name()), times.now(),
                                     current_app.config)
@@ -51,7 +55,6 @@ def require_staff() -> Response | None:
     return None
 
 
-@bp.after_request
 def no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -80,7 +83,6 @@ def _login_page(form: LoginForm, status: int, failed: bool = False, wait_minutes
     return html, status
 
 
-@bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     two_factor_on = current_app.config["TWO_FACTOR_ENABLED"]
@@ -114,7 +116,6 @@ def login():
     return response
 
 
-@bp.post("/logout")
 def logout() -> Response:
     token = request.cookies.get(cookie_name())
     if token:

@@ -17,7 +17,6 @@ from wtforms.validators import ValidationError
 from .. import audit, contacts, queries, subject_rights, times, validation
 from ..db import get_db
 from ..validation import InvalidInput
-from . import bp
 from .forms import MESSAGES, clean_case_ref
 
 
@@ -107,7 +106,6 @@ def _page(form: PersonForm, status: int = 200, notice: str | None = None, visits
                            now=times.now(), source_labels=contacts.SOURCE_LABELS), status
 
 
-@bp.route("/person", methods=["GET", "POST"])
 def person():
     """Find a person's visits by phone number: the printable answer to an access request."""
     _require_admin()
@@ -121,7 +119,6 @@ def person():
     return _page(form, visits=visits)
 
 
-@bp.post("/person/correct")
 def person_correct():
     """Correct the name and number of one visit."""
     _require_admin()
@@ -139,7 +136,6 @@ def person_correct():
     return _page(form, notice=notice)
 
 
-@bp.post("/person/delete")
 def person_delete():
     """Delete one or every visit of the person, at once and for good."""
     _require_admin()

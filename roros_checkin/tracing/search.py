@@ -16,14 +16,12 @@ from flask import Response, current_app, g, render_template
 
 from .. import audit, contacts, export, queries, timeline, times
 from ..db import get_db
-from . import bp
 from .forms import CaseSearchForm, VenueSearchForm
 
 
 WEEKDAYS = ("man", "tir", "ons", "tor", "fre", "lør", "søn")
 
 
-@bp.app_template_filter("oslo")
 def oslo(ts: int | None, fmt: str = "%d.%m.%Y kl. %H:%M") -> str:
     """A stored time in Norwegian local time; the default form no spreadsheet reads as a date."""
     if ts is None:
@@ -32,12 +30,10 @@ def oslo(ts: int | None, fmt: str = "%d.%m.%Y kl. %H:%M") -> str:
     return local.strftime(fmt.replace("%a", WEEKDAYS[local.weekday()]))
 
 
-@bp.app_template_filter("phone")
 def phone(e164: str) -> str:
     return export.phone_for_display(e164)
 
 
-@bp.app_template_global("case_timelines")
 def case_timelines(result: contacts.ContactResult) -> list[timeline.Timeline]:
     """The timeline of each case stay of a result, for templates/tracing/_timeline.html."""
     return timeline.for_result(result, current_app.config["MIN_OVERLAP_MINUTES"], times.local_zone())
@@ -97,7 +93,6 @@ def _csv_response(result: contacts.ContactResult, case_ref: str, subject: str) -
     return response
 
 
-@bp.route("/case", methods=["GET", "POST"])
 def case_search() -> str | tuple[str, int]:
     form = CaseSearchForm()
     if not form.is_submitted():
@@ -109,7 +104,6 @@ def case_search() -> str | tuple[str, int]:
     return render_template("tracing/case.html", form=form, result=result)
 
 
-@bp.post("/case/export")
 def case_export() -> Response | tuple[str, int]:
     form = CaseSearchForm()
     if not form.validate():
@@ -119,7 +113,6 @@ def case_export() -> Response | tuple[str, int]:
     return _csv_response(result, form.cleaned["case_ref"], "sak-" + form.cleaned["case_ref"])
 
 
-@bp.post("/case/print")
 def case_print() -> str | tuple[str, int]:
     form = CaseSearchForm()
     if not form.validate():
@@ -147,7 +140,6 @@ def _venue_result(form: VenueSearchForm) -> tuple[contacts.ContactResult, object
     return result, venue
 
 
-@bp.route("/venue", methods=["GET", "POST"])
 def venue_search() -> str | tuple[str, int]:
     form = _venue_form()
     if not form.is_submitted():
@@ -159,7 +151,6 @@ def venue_search() -> str | tuple[str, int]:
     return render_template("tracing/venue.html", form=form, result=result, venue=venue)
 
 
-@bp.post("/venue/export")
 def venue_export() -> Response | tuple[str, int]:
     form = _venue_form()
     if not form.validate():
