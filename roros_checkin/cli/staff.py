@@ -140,7 +140,5 @@ def staff_searched(reason: str, from_stdin: bool) -> None:
         click.echo(f"{when}  {entry['staff']}  {audit.ACTIONS.get(entry['action'], entry['action'])}"
                    f"  sak {entry['case_ref'] or '-'}  {entry['result_count'] if entry['result_count'] is not None else ''}")
     click.echo(f"{len(entries)} entries")
-    audit.record(conn, queries.AuditEntry(
-        at=times.now(), staff="flask:" + getpass.getuser(), action="person_lookup", case_ref=reason,
-        result_count=len(entries), detail="telefon " + audit.masked_phone(person["phone"]) if "phone" in person
-        else "navn", **audit.person_hashes(secret, person.get("phone"), person.get("name"))))
+    audit.record_person_lookup(conn, secret, "flask:" + getpass.getuser(), reason, times.now(), len(entries),
+                               person.get("phone"), person.get("name"))

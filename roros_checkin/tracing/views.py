@@ -58,9 +58,7 @@ def person_lookup() -> str | tuple[str, int]:
     cleaned, secret = form.cleaned, current_app.config["SECRET_KEY"]
     conn = get_db()
     entries = audit.person_searches(conn, secret, cleaned.get("phone"), cleaned.get("name"))
-    audit.record(conn, queries.AuditEntry(
-        at=times.now(), staff=g.staff["username"], action="person_lookup", case_ref=cleaned["reason"],
-        result_count=len(entries), detail="telefon " + audit.masked_phone(cleaned["phone"])
-        if "phone" in cleaned else "navn", **audit.person_hashes(secret, cleaned.get("phone"), cleaned.get("name"))))
+    audit.record_person_lookup(conn, secret, g.staff["username"], cleaned["reason"], times.now(), len(entries),
+                               cleaned.get("phone"), cleaned.get("name"))
     return render_template("tracing/audit_person.html", form=form, entries=entries, actions=audit.ACTIONS,
                            limit=audit.LOOKUP_LIMIT)
