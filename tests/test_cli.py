@@ -84,6 +84,7 @@ HELP = {
     ("staff", "disable"): "Disable an account and end all its sessions at once.",
     ("staff", "enable"): "Allow a disabled account to log in again.",
     ("staff", "passwd"): "Set a new password for an account",
+    ("staff", "searched"): "Who searched for a person, when, and for which case",
     ("staff", "reset-2fa"): "Give an account a new two-factor seed",
     ("purge",): "Delete visits, staff sessions, login attempts and audit entries",
     ("backup",): "Back up the database into DIRECTORY",
