@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from flask import Response, current_app, g, render_template
+from flask_babel import format_date
 
 from .. import audit, contacts, export, queries, times
 from ..db import get_db
@@ -20,16 +21,14 @@ from . import bp
 from .forms import CaseSearchForm, VenueSearchForm
 
 
-WEEKDAYS = ("man", "tir", "ons", "tor", "fre", "lør", "søn")
+# The staff pages' and exports' time: a form no spreadsheet reads as a date (a CLDR pattern).
+STAFF_TIME = "dd.MM.yyyy 'kl.' HH:mm"
 
 
 @bp.app_template_filter("oslo")
-def oslo(ts: int | None, fmt: str = "%d.%m.%Y kl. %H:%M") -> str:
-    """A stored time in Norwegian local time; the default form no spreadsheet reads as a date."""
-    if ts is None:
-        return ""
-    local = datetime.fromtimestamp(ts, times.local_zone())
-    return local.strftime(fmt.replace("%a", WEEKDAYS[local.weekday()]))
+def oslo(ts: int | None, fmt: str = STAFF_TIME) -> str:
+    """A stored time in local time (TIMEZONE), by Babel like every time shown (times.show)."""
+    return times.show(ts, fmt)
 
 
 @bp.app_template_filter("phone")
@@ -124,7 +123,7 @@ def case_print() -> str | tuple[str, int]:
     delete_by = datetime.fromtimestamp(now, times.local_zone()).date() + timedelta(
         days=current_app.config["RETENTION_DAYS"])
     return render_template("tracing/call_list.html", form=form, result=result, now=now,
-                           delete_by=delete_by.strftime("%d.%m.%Y"))
+                           delete_by=format_date(delete_by, "dd.MM.yyyy"))
 
 
 def _venue_form() -> VenueSearchForm:
