@@ -150,7 +150,7 @@ class _Page:
 
 
 def days(count: int) -> tuple[str, str]:
-    """A number of days in bokmål and English: ("1 dag", "1 day"), ("14 dager", "14 days")."""
+    """A number of days in bokmål and English: ("1 dag", "1 day"), ("10 dager", "10 days")."""
     return (f"{count} dag", f"{count} day") if count == 1 else (f"{count} dager", f"{count} days")
 
 

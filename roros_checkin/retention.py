@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,11 @@ def visits_not_before(config: Mapping[str, Any], now: float) -> int:
     RETENTION_DAYS after arrived_at, and nothing shows it or accepts it from then on.
     """
     return not_before(now, config["RETENTION_DAYS"])
+
+
+def delete_by(today: date, retention_days: int) -> date:
+    """The day by which what is exported or printed today must be gone (the live data is by then)."""
+    return today + timedelta(days=retention_days)
 
 
 def login_attempts_not_before(config: Mapping[str, Any], now: float) -> int:

@@ -11,13 +11,13 @@ import re
 import urllib.parse
 
 import pytest
-from PIL import ImageDraw
-
 from conftest import TEST_PASSWORD, add_staff, hidden_fields, post_checkin
+from PIL import ImageDraw
+from tracing_data import add_visit
+
 from roros_checkin import db, errors, queries
 from roros_checkin.db import write_transaction
 from roros_checkin.tracing import auth
-from tracing_data import add_visit
 
 TOLGA = {
     "MUNICIPALITY_NAME": "Tolga kommune",

@@ -10,12 +10,12 @@ export is audit-logged on its own.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Response, current_app, g, render_template
 from flask_babel import format_date
 
-from .. import audit, contacts, export, queries, times
+from .. import audit, contacts, export, queries, retention, times
 from ..db import get_db
 from . import bp
 from .forms import CaseSearchForm, VenueSearchForm
@@ -120,8 +120,8 @@ def case_print() -> str | tuple[str, int]:
     result = _case_result(form)
     _log("case_print", form, len(result.people))
     now = times.now()
-    delete_by = datetime.fromtimestamp(now, times.local_zone()).date() + timedelta(
-        days=current_app.config["RETENTION_DAYS"])
+    delete_by = retention.delete_by(datetime.fromtimestamp(now, times.local_zone()).date(),
+                                    current_app.config["RETENTION_DAYS"])
     return render_template("tracing/call_list.html", form=form, result=result, now=now,
                            delete_by=format_date(delete_by, "dd.MM.yyyy"))
 
