@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from . import db, errors, i18n, pages, queries, ratelimit, security, subject_rights, times, validation, visits
 from .db import get_db
 from .forms import IDEMPOTENCY_KEY, CheckinForm, new_idempotency_key, phone_at_too_many_venues
+from .venues import SLUG_MAX_LENGTH
 
 bp = Blueprint("checkin", __name__)
 RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -21,7 +22,7 @@ bp.register_error_handler(sqlite3.OperationalError, errors.storage_unavailable)
 
 
 def _venue_or_404(slug: str) -> sqlite3.Row:
-    venue = queries.venue_by_slug(get_db(), slug) if len(slug) <= 64 else None
+    venue = queries.venue_by_slug(get_db(), slug) if len(slug) <= SLUG_MAX_LENGTH else None
     if venue is None:
         abort(404)
     return venue

@@ -129,7 +129,7 @@ def read_new_password(from_stdin: bool, username: str = "") -> str:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = password_problem(password, username, current_app.config.get("MUNICIPALITY_NAME") or "Røros kommune")
+    problem = password_problem(password, username, current_app.config["MUNICIPALITY_NAME"])
     if problem:
         raise click.ClickException(problem)
     return password
@@ -210,7 +210,8 @@ def venues_qr(slugs: tuple[str, ...], out_dir: Path, areas: str | None) -> None:
     try:
         area_list = posters.parse_areas(areas) if areas is not None else None
         pngs, pdf = posters.write_posters(posters.posters_for(chosen, config["PUBLIC_URL"], area_list),
-                                          out_dir, Path(config["POSTER_FONT_DIR"]), config["RETENTION_DAYS"])
+                                          out_dir, Path(config["POSTER_FONT_DIR"]), config["RETENTION_DAYS"],
+                                          config["MUNICIPALITY_NAME"])
     except posters.PosterError as error:
         raise click.ClickException(str(error)) from None
     for png in pngs:
@@ -305,7 +306,7 @@ def echo_enrolment(username: str, secret: str) -> None:
     """Show the two-factor seed once, as a URI and a terminal QR code, for the authenticator app."""
     from .tracing import two_factor
 
-    uri = two_factor.provisioning_uri(username, secret)
+    uri = two_factor.provisioning_uri(username, secret, current_app.config["MUNICIPALITY_NAME"])
     if not current_app.config["TWO_FACTOR_ENABLED"]:
         click.echo("Two-factor login is switched off in this configuration (TWO_FACTOR_ENABLED).")
     click.echo("Scan this code with the authenticator app (or enter the URI), then clear the screen:")

@@ -18,7 +18,7 @@ from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash
 from wtforms import PasswordField, StringField
 
-from .. import passwords, queries, times
+from .. import passwords, queries, retention, times
 from ..db import get_db, write_transaction
 from . import PUBLIC_ENDPOINTS, bp, throttle, two_factor
 
@@ -163,7 +163,8 @@ def login():
     client = request.remote_addr or "unknown"
     username = (form.username.data or "").strip().lower()[:USERNAME_MAX]
     # Reserved before the hash, so parallel guesses cannot all pass the check at once.
-    attempt, wait = throttle.reserve_attempt(conn, username, client, now)
+    attempt, wait = throttle.reserve_attempt(conn, username, client, now,
+                                             retention.login_attempts_not_before(current_app.config, now))
     if attempt is None:
         log.warning("login refused for user %r from %s: throttled for %d s", username, client, wait)
         body, status = _login_page(form, 429, wait_minutes=max(1, -(-wait // 60)))
