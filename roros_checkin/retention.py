@@ -60,6 +60,11 @@ def visits_not_before(config: Mapping[str, Any], now: float) -> int:
     return not_before(now, config["RETENTION_DAYS"])
 
 
+def visit_expires_at(config: Mapping[str, Any], arrived_at: int) -> int:
+    """When a visit is past RETENTION_DAYS: the same rule as visits_not_before, seen from the visit."""
+    return int(arrived_at + config["RETENTION_DAYS"] * DAY)
+
+
 def delete_by(today: date, retention_days: int) -> date:
     """The day by which what is exported or printed today must be gone (the live data is by then)."""
     return today + timedelta(days=retention_days)
