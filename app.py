@@ -1,4 +1,4 @@
-"""Serve Røros check-in with waitress: `python app.py [--host 127.0.0.1] [--port 8080] [--demo]`.
+"""Serve the check-in guest register with waitress: `python app.py [--host 127.0.0.1] [--port 8080] [--demo]`.
 
 `flask` finds create_app here, so `flask venues ...` and the other commands work from this folder.
 """
@@ -57,7 +57,7 @@ def demo_poster(app, venue) -> str:
     try:
         _pngs, pdf = posters.write_posters(posters.posters_for([venue], app.config["PUBLIC_URL"], None),
                                            out_dir, Path(app.config["POSTER_FONT_DIR"]),
-                                           app.config["RETENTION_DAYS"])
+                                           app.config["RETENTION_DAYS"], app.config["MUNICIPALITY_NAME"])
     except posters.PosterError as error:
         return f"not drawn ({error})"
     return str(pdf)
@@ -100,7 +100,7 @@ def waitress_options(config, host: str, port: int, threads: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Serve Røros check-in with waitress.")
+    parser = argparse.ArgumentParser(description="Serve the check-in guest register with waitress.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     parser.add_argument("--threads", type=int, default=4, help="waitress worker threads (default 4)")
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         # and poster. Posters for real venues need PUBLIC_URL itself (flask venues qr refuses).
         app.config["PUBLIC_URL"] = own_url(args.host, args.port)
     prepare(app, args.demo)
-    # The server purges by itself (hourly), so the 14 days hold even where no timer was set up.
+    # The server purges by itself (hourly), so RETENTION_DAYS holds even where no timer was set up.
     from roros_checkin.maintenance import BackgroundPurge
 
     BackgroundPurge(app.config, app.config["CLOCK"]).start()

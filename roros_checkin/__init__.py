@@ -1,4 +1,4 @@
-"""Røros check-in: a guest register for contact tracing, for Røros kommune."""
+"""Røros check-in: a guest register for contact tracing, for a municipality (Røros kommune by default)."""
 from __future__ import annotations
 
 from pathlib import Path

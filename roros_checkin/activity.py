@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from . import queries
+from . import queries, retention
 
 
 @dataclass
@@ -52,7 +52,7 @@ def local_days(now: int, tz: ZoneInfo, count: int) -> list[tuple[date, int, int]
 
 def venue_activity(conn: sqlite3.Connection, now: int, tz: ZoneInfo, retention_days: int) -> Activity:
     """Check-ins per venue and local day over the retention window (today included)."""
-    not_before = now - retention_days * 86400
+    not_before = retention.not_before(now, retention_days)
     days = local_days(now, tz, retention_days + 1)
     # The first day is cut at the retention boundary: older visits are never counted.
     bounds = [(max(start, not_before + 1), end) for _, start, end in days]

@@ -141,7 +141,7 @@ def purge_backups(directory: Path, config: Mapping[str, Any], now: int) -> int:
 
 def remove_old_backups(directory: Path, now: int, keep_days: int) -> list[Path]:
     """Delete our backups in directory made keep_days or more ago; other files are left alone."""
-    cutoff = now - keep_days * 86400
+    cutoff = retention.not_before(now, keep_days)
     removed = []
     for path in sorted(directory.iterdir()):
         made = backup_time(path)

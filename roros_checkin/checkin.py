@@ -13,12 +13,13 @@ from flask_babel import gettext as _
 from . import db, errors, i18n, pages, queries, ratelimit, security, subject_rights, times, validation, visits
 from .db import get_db
 from .forms import CheckinForm, new_idempotency_key, phone_at_too_many_venues
+from .venues import SLUG_MAX_LENGTH
 
 RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _venue_or_404(slug: str) -> sqlite3.Row:
-    venue = queries.venue_by_slug(get_db(), slug) if len(slug) <= 64 else None
+    venue = queries.venue_by_slug(get_db(), slug) if len(slug) <= SLUG_MAX_LENGTH else None
     if venue is None:
         abort(404)
     return venue

@@ -28,11 +28,20 @@ class Defaults:
     # `flask venues qr` refuses without it; `python app.py` uses its own address meanwhile.
     PUBLIC_URL = ""
     SECRET_KEY: str | None = None
+    # Who keeps the data: named on every page, poster, message and consent text, and in the
+    # two-factor entry of the staff's authenticator app. Another municipality sets its own in
+    # instance/config.py (or ROROS_MUNICIPALITY_NAME, ...); the guest texts take them as placeholders.
+    MUNICIPALITY_NAME = "Røros kommune"
+    MUNICIPALITY_ADDRESS = "Bergmannsgata 23, 7374 Røros"
+    MUNICIPALITY_PHONE = "72 41 94 00"
+    # Whom guests ask for about their data (a title, a name or an e-mail address).
+    PRIVACY_CONTACT = "personvernombud"
     TIMEZONE = "Europe/Oslo"
     RETENTION_DAYS = 14
     AUDIT_RETENTION_DAYS = 365
-    # Login attempts are kept this long, then purged: the throttle's good-address rule looks back
-    # 30 days (tracing/throttle.py GOOD_ADDRESS_DAYS), so not shorter than that.
+    # Login attempts are kept this long, then purged (by every purge and by each login attempt):
+    # the throttle's good-address rule looks back 30 days (tracing/throttle.py GOOD_ADDRESS_DAYS),
+    # so not shorter than that.
     LOGIN_ATTEMPT_RETENTION_HOURS = 30 * 24
     # How often the running server purges by itself (app.py starts the purge thread).
     PURGE_INTERVAL_MINUTES = 60

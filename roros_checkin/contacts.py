@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import queries
+from . import queries, retention
 
 SOURCE_LABELS = {"qr": "QR", "kiosk": "kiosk", "retro": "etterregistrert", "paper": "papir"}
 
@@ -257,7 +257,7 @@ class Rules:
 
     def not_before(self, now: int) -> int:
         """Visits that arrived at or before this are past the retention."""
-        return now - self.retention_days * 86400
+        return retention.not_before(now, self.retention_days)
 
 
 def case_contacts(conn: sqlite3.Connection, rules: Rules, now: int, window_from: int, window_to: int,

@@ -156,6 +156,24 @@ def _lock_until(fd: int, deadline: float) -> bool:
             delay = min(delay * 2, 0.002)
 
 
+def _begin_immediate(conn: sqlite3.Connection, deadline: float) -> None:
+    """BEGIN IMMEDIATE, waiting for SQLite's lock only as long as the writer's deadline has left.
+
+    A writer that queued behind another thread or process has spent part of its busy timeout
+    already; with SQLite's full 5 s on top, a request waited up to 10 s before its 503. The
+    timeout is only touched after such a wait (above 50 ms), so an unqueued write costs nothing more.
+    """
+    remaining_ms = int((deadline - time.monotonic()) * 1000)
+    if remaining_ms >= BUSY_TIMEOUT_MS - 50:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    conn.execute(f"PRAGMA busy_timeout = {max(remaining_ms, 0)}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
 @contextmanager
 def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE … COMMIT: take the write lock up front, so a busy database waits, not fails."""
@@ -167,7 +185,7 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if fd is not None and not _lock_until(fd, deadline):
             raise _busy("another process kept writing")
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            _begin_immediate(conn, deadline)
             try:
                 yield conn
                 conn.execute("COMMIT")

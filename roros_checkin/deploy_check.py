@@ -101,8 +101,8 @@ def check_settings(config: Mapping[str, Any], debug: bool) -> list[Problem]:
         problems.append(Problem("TWO_FACTOR_ENABLED is off: a stolen password opens the tracing pages",
                                 "remove TWO_FACTOR_ENABLED / ROROS_TWO_FACTOR_ENABLED (it is on by default)"))
     if config.get("RETENTION_DAYS", 14) > 14:
-        problems.append(Problem(f"RETENTION_DAYS is {config['RETENTION_DAYS']}; posters and the privacy "
-                                "page promise deletion after 14 days", "set RETENTION_DAYS = 14"))
+        problems.append(Problem(f"RETENTION_DAYS is {config['RETENTION_DAYS']}: a guest register for contact "
+                                "tracing keeps its data 14 days at most", "set RETENTION_DAYS = 14"))
     if config.get("BACKUP_RETENTION_DAYS", 14) > config.get("RETENTION_DAYS", 14):
         problems.append(Problem("BACKUP_RETENTION_DAYS is longer than RETENTION_DAYS",
                                 "set BACKUP_RETENTION_DAYS to RETENTION_DAYS or less"))

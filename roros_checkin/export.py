@@ -13,9 +13,11 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date
 
 import phonenumbers
+
+from . import retention
 
 # A spreadsheet may start a formula (or DDE call) at these: OWASP and ASVS 1.2.10 name
 # = + - @ tab CR NUL; defusedcsv adds | and %; LF is added because some importers trim it.
@@ -150,5 +152,5 @@ def _ascii_slug(text: str, fallback: str) -> str:
 
 def export_filename(subject: str, today: date, retention_days: int) -> str:
     """`<slug>_<date>_slett-innen-<date + retention>.csv`, ASCII only."""
-    delete_by = today + timedelta(days=retention_days)
+    delete_by = retention.delete_by(today, retention_days)
     return f"{_ascii_slug(subject, 'smittesporing')}_{today.isoformat()}_slett-innen-{delete_by.isoformat()}.csv"

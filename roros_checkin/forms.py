@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 
 from flask import current_app, request
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l, ngettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import ValidationError
@@ -31,7 +31,6 @@ MESSAGES = {
     "time_format": _l("Choose a date and a time."),
     "time_nonexistent": _l("This time does not exist: the clocks were put forward an hour that night."),
     "time_future": _l("The time cannot be in the future."),
-    "time_too_old": _l("Visits more than 14 days ago are not registered: the data is deleted after 14 days."),
     "consent": _l("You must agree before we can register you."),
 }
 
@@ -50,7 +49,17 @@ def new_idempotency_key() -> str:
 
 
 def _rule(code_error: InvalidInput) -> ValidationError:
+    if code_error.code == "time_too_old":
+        return ValidationError(visit_too_old())
     return ValidationError(str(MESSAGES[code_error.code]))
+
+
+def visit_too_old() -> str:
+    """Why a visit registered afterwards is refused when it lies past RETENTION_DAYS."""
+    days = current_app.config["RETENTION_DAYS"]
+    return ngettext("Visits more than %(days)d day ago are not registered: the data is deleted after %(days)d day.",
+                    "Visits more than %(days)d days ago are not registered: the data is deleted after %(days)d days.",
+                    days, days=days)
 
 
 class ConsentField(BooleanField):

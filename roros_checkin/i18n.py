@@ -58,6 +58,11 @@ def select_locale() -> str:
                           request.accept_languages, default)
 
 
+def select_timezone() -> str:
+    """Times are shown in the deployment's TIMEZONE (Europe/Oslo), whoever reads them."""
+    return current_app.config["TIMEZONE"]
+
+
 def guest_language(languages: list[str], chosen: str | None, accepted, default: str) -> str:
     """The guest's choice (cookie), else the browser's best offered language, else English or bokmål.
 
@@ -110,7 +115,7 @@ def init_app(app: Flask) -> None:
     compile_catalogs()
     if not app.config["LANGUAGES"]:
         app.config["LANGUAGES"] = available_languages(app.config["BABEL_DEFAULT_LOCALE"])
-    babel.init_app(app, locale_selector=select_locale,
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.globals.update(language_name=language_name, get_locale=current_locale)
     # Flask-Babel's template gettext finds the request's translations again for every string

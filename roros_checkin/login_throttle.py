@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from . import queries
+from . import queries, retention
 from .db import write_transaction
 
 WINDOW = 3600
@@ -32,8 +32,6 @@ BASE_DELAY = 15
 MAX_DELAY = 15 * 60
 FREE = {"pair": 5, "account": 10, "client": 20}
 GOOD_ADDRESS_DAYS = 30
-# Attempts are the authentication log; kept long enough for the good-address rule, then deleted.
-KEEP_ATTEMPTS_DAYS = 30
 
 
 def delay_after(failures: int, free: int) -> int:
@@ -47,7 +45,7 @@ def retry_after(conn: sqlite3.Connection, username: str, client: str, now: int) 
     """Seconds until this username may be tried from this address; 0 means now."""
     since = now - WINDOW
     scopes = [("pair", (username, client)), ("client", (client,))]
-    if not queries.has_logged_in_from(conn, username, client, now - GOOD_ADDRESS_DAYS * 86400):
+    if not queries.has_logged_in_from(conn, username, client, retention.not_before(now, GOOD_ADDRESS_DAYS)):
         scopes.append(("account", (username,)))
     wait = 0
     for scope, keys in scopes:
@@ -57,17 +55,20 @@ def retry_after(conn: sqlite3.Connection, username: str, client: str, now: int) 
     return max(0, wait)
 
 
-def reserve_attempt(conn: sqlite3.Connection, username: str, client: str, now: int) -> tuple[int | None, int]:
+def reserve_attempt(conn: sqlite3.Connection, username: str, client: str, now: int,
+                    forget_before: int) -> tuple[int | None, int]:
     """Check and record an attempt at once: (attempt id, 0), or (None, seconds to wait) and nothing recorded.
 
-    The attempt is recorded as a failure; record_success turns it into a success.
+    The attempt is recorded as a failure; record_success turns it into a success. Attempts
+    before forget_before (the authentication log's retention, LOGIN_ATTEMPT_RETENTION_HOURS, from
+    retention.login_attempts_not_before) are deleted on the way.
     """
     with write_transaction(conn):
         wait = retry_after(conn, username, client, now)
         if wait:
             return None, wait
         attempt = queries.insert_login_attempt(conn, username, client, now, False)
-        queries.delete_login_attempts_before(conn, now - KEEP_ATTEMPTS_DAYS * 86400)
+        queries.delete_login_attempts_before(conn, forget_before)
     return attempt, 0
 
 

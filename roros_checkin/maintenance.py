@@ -35,7 +35,7 @@ def purge(conn: sqlite3.Connection, config: Mapping[str, Any], now: int, dry_run
 
 
 class BackgroundPurge:
-    """The server's own hourly purge, so the 14 days hold even where nobody set up a timer."""
+    """The server's own hourly purge, so the retention holds even where nobody set up a timer."""
 
     def __init__(self, config: Mapping[str, Any], clock: Callable[[], float]) -> None:
         self.config = config

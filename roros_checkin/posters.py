@@ -1,7 +1,8 @@
 """Printable A4 QR posters: one PNG per venue (or per table) and all of them in one PDF.
 
 A poster is bilingual by design (bokmål and English side by side), so its text is written here
-rather than taken from the web catalogs, which choose one language per request.
+rather than taken from the web catalogs, which choose one language per request. Who keeps the
+data (MUNICIPALITY_NAME) and for how long (RETENTION_DAYS) come from the configuration.
 """
 from __future__ import annotations
 
@@ -148,7 +149,12 @@ class _Page:
         return top
 
 
-def draw_poster(poster: Poster, fonts: dict[str, Path], retention_days: int) -> Image.Image:
+def days(count: int) -> tuple[str, str]:
+    """A number of days in bokmål and English: ("1 dag", "1 day"), ("10 dager", "10 days")."""
+    return (f"{count} dag", f"{count} day") if count == 1 else (f"{count} dager", f"{count} days")
+
+
+def draw_poster(poster: Poster, fonts: dict[str, Path], retention_days: int, municipality: str) -> Image.Image:
     """One A4 page: who, where, the code, the URL, how, why, and who keeps the data."""
     page = _Page(fonts)
     draw = page.draw
@@ -156,7 +162,7 @@ def draw_poster(poster: Poster, fonts: dict[str, Path], retention_days: int) -> 
 
     # Top: the municipality, then the call to action in both languages.
     y = MARGIN
-    draw.text((MARGIN, y), "Røros kommune", font=page.font("bold", 70), fill=INK)
+    draw.text((MARGIN, y), municipality, font=page.font("bold", 70), fill=INK)
     y += 110
     draw.rectangle((MARGIN, y, WIDTH - MARGIN, y + 10), fill=INK)
     y += 70
@@ -173,9 +179,10 @@ def draw_poster(poster: Poster, fonts: dict[str, Path], retention_days: int) -> 
 
     # Bottom, from the foot of the page up: privacy, instructions, then the URL under the code.
     small = page.font("regular", 46)
+    kept_nb, kept_en = days(retention_days)
     privacy = [
-        f"Opplysningene brukes bare til smittesporing og slettes etter {retention_days} dager.",
-        f"Your details are used only for contact tracing and are deleted after {retention_days} days.",
+        f"Opplysningene brukes bare til smittesporing og slettes etter {kept_nb}.",
+        f"Your details are used only for contact tracing and are deleted after {kept_en}.",
     ]
     privacy_lines = [line for text in privacy for line in page.wrap(text, small, text_width)]
     instructions = [
@@ -191,7 +198,7 @@ def draw_poster(poster: Poster, fonts: dict[str, Path], retention_days: int) -> 
     bottom = HEIGHT - MARGIN
     footer_font = page.font("bold", 60)
     bottom -= int(footer_font.size * 1.2)
-    draw.text((WIDTH // 2, bottom), "Røros kommune · smittesporing", font=footer_font, fill=INK, anchor="mt")
+    draw.text((WIDTH // 2, bottom), f"{municipality} · smittesporing", font=footer_font, fill=INK, anchor="mt")
     bottom -= 30
     bottom -= int(small.size * 1.25) * len(privacy_lines)
     page.centred(privacy_lines, small, bottom, spacing=1.25)
@@ -245,7 +252,7 @@ def _file_name(poster: Poster, taken: set[str]) -> str:
 
 
 def write_posters(posters: Sequence[Poster], out_dir: Path, font_dir: Path,
-                  retention_days: int) -> tuple[list[Path], Path]:
+                  retention_days: int, municipality: str) -> tuple[list[Path], Path]:
     """Write each poster as a 300 dpi PNG, and all of them as pages of one PDF; return the paths."""
     if not posters:
         raise PosterError("no venues to print")
@@ -256,7 +263,7 @@ def write_posters(posters: Sequence[Poster], out_dir: Path, font_dir: Path,
     pngs: list[Path] = []
     taken: set[str] = set()
     for index, poster in enumerate(posters):
-        image = draw_poster(poster, fonts, retention_days)
+        image = draw_poster(poster, fonts, retention_days, municipality)
         png = out_dir / _file_name(poster, taken)
         image.save(png, dpi=(DPI, DPI))
         # One page at a time, so a hundred posters never sit in memory together.

@@ -56,6 +56,7 @@ from flask_limiter import Limit, Limiter, RateLimitExceeded
 from . import errors, queries
 from .db import get_db
 from .forms import IDEMPOTENCY_KEY
+from .venues import SLUG_MAX_LENGTH
 
 QR_ADDRESS_VENUE = "60 per minute; 600 per hour"
 QR_ADDRESS = "120 per minute; 1200 per hour"
@@ -110,7 +111,7 @@ def _plausible() -> bool:
     if not form.get("name", "").strip() or not form.get("phone", "").strip():
         return False
     slug = (request.view_args or {}).get("slug", "")
-    venue = queries.venue_by_slug(get_db(), slug) if len(slug) <= 64 else None
+    venue = queries.venue_by_slug(get_db(), slug) if len(slug) <= SLUG_MAX_LENGTH else None
     return venue is not None and bool(venue["active"])
 
 

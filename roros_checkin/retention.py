@@ -1,4 +1,4 @@
-"""Retention: delete what is past its time (visits after 14 days), by `flask purge` and hourly in the server.
+"""Retention: delete what is past its time (visits after RETENTION_DAYS), by `flask purge` and hourly in the server.
 
 The purge runs while guests check in. It reads the ids of expired rows without holding the write
 lock, then deletes them in batches, each its own short BEGIN IMMEDIATE transaction, so a check-in
@@ -17,6 +17,7 @@ import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from . import queries
@@ -42,6 +43,36 @@ CHECKPOINT_WAIT_MS = 100
 # purge comes back this soon instead of after its hourly interval.
 CHECKPOINT_RETRY_SECONDS = 300
 BATCHED_TABLES = ("visits", "login_attempts", "audit_log")
+DAY = 86400
+
+
+def not_before(now: float, days: int) -> int:
+    """The instant at or before which something kept `days` days is past its retention."""
+    return int(now - days * DAY)
+
+
+def visits_not_before(config: Mapping[str, Any], now: float) -> int:
+    """Visits that arrived at or before this instant are past RETENTION_DAYS.
+
+    The one rule every page, search, export, form and purge uses: a visit is deleted
+    RETENTION_DAYS after arrived_at, and nothing shows it or accepts it from then on.
+    """
+    return not_before(now, config["RETENTION_DAYS"])
+
+
+def visit_expires_at(config: Mapping[str, Any], arrived_at: int) -> int:
+    """When a visit is past RETENTION_DAYS: the same rule as visits_not_before, seen from the visit."""
+    return int(arrived_at + config["RETENTION_DAYS"] * DAY)
+
+
+def delete_by(today: date, retention_days: int) -> date:
+    """The day by which what is exported or printed today must be gone (the live data is by then)."""
+    return today + timedelta(days=retention_days)
+
+
+def login_attempts_not_before(config: Mapping[str, Any], now: float) -> int:
+    """Login attempts made at or before this instant are past LOGIN_ATTEMPT_RETENTION_HOURS."""
+    return int(now - config["LOGIN_ATTEMPT_RETENTION_HOURS"] * 3600)
 
 
 @dataclass(frozen=True)
@@ -58,9 +89,9 @@ class Cutoffs:
     def at(cls, config: Mapping[str, Any], now: int) -> "Cutoffs":
         return cls(
             # A visit is deleted RETENTION_DAYS after arrived_at: the same rule the pages use.
-            visits=now - config["RETENTION_DAYS"] * 86400,
-            login_attempts=now - config["LOGIN_ATTEMPT_RETENTION_HOURS"] * 3600,
-            audit_log=now - config["AUDIT_RETENTION_DAYS"] * 86400,
+            visits=visits_not_before(config, now),
+            login_attempts=login_attempts_not_before(config, now),
+            audit_log=not_before(now, config["AUDIT_RETENTION_DAYS"]),
             session_idle=now - config["SESSION_IDLE_MINUTES"] * 60,
             session_created=now - config["SESSION_ABSOLUTE_HOURS"] * 3600,
         )

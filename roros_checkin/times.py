@@ -1,4 +1,4 @@
-"""Time: the application's clock, and showing stored UTC seconds in Europe/Oslo."""
+"""Time: the application's clock, and showing stored UTC seconds in the deployment's TIMEZONE."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -22,7 +22,11 @@ def to_datetime(ts: int) -> datetime:
 
 
 def show(ts: int | None, fmt: str = "short") -> str:
-    """A stored time as the guest's language writes it, in Norwegian local time."""
+    """A stored time in local time (TIMEZONE), written by Babel in the page's language.
+
+    fmt is a Babel format name ("short") or a CLDR pattern ("dd.MM.yyyy 'kl.' HH:mm"); the one
+    way both guest and staff pages write a time.
+    """
     if ts is None:
         return ""
     return format_datetime(to_datetime(ts), fmt)

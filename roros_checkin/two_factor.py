@@ -8,7 +8,6 @@ import re
 import pyotp
 import qrcode
 
-ISSUER = "Røros smittesporing"
 STEP = 30
 # Accept the previous and next 30-second step too: a phone clock off by up to 30 s still works.
 DRIFT_STEPS = 1
@@ -20,9 +19,14 @@ def new_secret() -> str:
     return pyotp.random_base32(32)
 
 
-def provisioning_uri(username: str, secret: str) -> str:
-    """The otpauth:// URI an authenticator app reads from the QR code."""
-    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
+def issuer(municipality: str) -> str:
+    """The name the authenticator app shows for the entry: the municipality's tracing."""
+    return f"{municipality} smittesporing"
+
+
+def provisioning_uri(username: str, secret: str, municipality: str) -> str:
+    """The otpauth:// URI an authenticator app reads from the QR code (MUNICIPALITY_NAME as issuer)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer(municipality))
 
 
 def terminal_qr(uri: str) -> str:

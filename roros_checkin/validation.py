@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+
+from . import retention
 
 NAME_MAX = 100
 AREA_MAX = 40
@@ -114,7 +116,7 @@ def check_visit_time(arrived_at: int, now: float, retention_days: int, skew_minu
     """A visit registered afterwards lies in the past and inside the retention."""
     if arrived_at > now + skew_minutes * 60:
         raise InvalidInput("time_future")
-    if arrived_at <= now - timedelta(days=retention_days).total_seconds():
+    if arrived_at <= retention.not_before(now, retention_days):
         raise InvalidInput("time_too_old")
 
 

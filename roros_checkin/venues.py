@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from . import queries
 from .db import write_transaction
 
-SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+# The longest slug; migrations/0001_initial.sql has the same limit in its CHECK (an applied
+# migration is never edited, so a new limit would need a new migration too).
+SLUG_MAX_LENGTH = 64
+SLUG = re.compile(rf"[a-z0-9](?:[a-z0-9-]{{0,{SLUG_MAX_LENGTH - 2}}}[a-z0-9])?")
 NAME_MAX = 120
 ADDRESS_MAX = 200
 
@@ -27,7 +30,7 @@ def clean_venue(slug: str, name: str, address: str) -> tuple[str, str, str]:
     """The venue's slug, name and address as stored, or VenueRefused with the reason."""
     if not SLUG.fullmatch(slug):
         raise VenueRefused(
-            f"slug {slug!r} refused: use 1-64 lower-case letters a-z, digits and inner hyphens")
+            f"slug {slug!r} refused: use 1-{SLUG_MAX_LENGTH} lower-case letters a-z, digits and inner hyphens")
     name = " ".join(name.split())
     if not 1 <= len(name) <= NAME_MAX:
         raise VenueRefused(f"the venue name must be 1 to {NAME_MAX} characters")

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app
 
-from . import queries, ratelimit
+from . import queries, ratelimit, retention
 from .db import write_transaction
 
 # A check-out ends a stay at most this long after arrival: a receipt left open for days (or one
@@ -97,7 +97,7 @@ def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str
 
 def _check_phone_venues(conn: sqlite3.Connection, visit: queries.NewVisit, now: int) -> None:
     since = now - ratelimit.PHONE_WINDOW
-    not_before = now - current_app.config["RETENTION_DAYS"] * 86400
+    not_before = retention.visits_not_before(current_app.config, now)
     latest = queries.recent_venues_of_phone(conn, visit.phone, visit.venue_id, since, not_before)
     if len(latest) >= ratelimit.PHONE_VENUES:
         # One more venue is allowed once the longest-ago of them leaves the window.
@@ -106,7 +106,7 @@ def _check_phone_venues(conn: sqlite3.Connection, visit: queries.NewVisit, now: 
 
 def find_receipt(conn: sqlite3.Connection, token: str, now: int) -> sqlite3.Row | None:
     """The visit behind a receipt token, unless it is past the retention."""
-    not_before = now - current_app.config["RETENTION_DAYS"] * 86400
+    not_before = retention.visits_not_before(current_app.config, now)
     return queries.receipt(conn, receipt_hash(token), not_before)
 
 

@@ -173,3 +173,40 @@ def test_an_error_after_sqlite_rolled_back_by_itself_is_the_error_raised(app):
                 writer.execute("ROLLBACK")
                 raise ZeroDivisionError
         assert not writer.in_transaction
+
+
+def test_a_writer_queued_behind_another_waits_the_busy_timeout_once_not_twice(app, tmp_path):
+    """A sqlite3 shell holds the write lock: the second writer of the process gives up within ~5 s."""
+    import threading
+    import time
+
+    path = app.config["DATABASE"]
+    shell = sqlite3.connect(path, isolation_level=None)
+    shell.execute("BEGIN IMMEDIATE")
+    waited: dict[str, float] = {}
+
+    def write(label: str) -> None:
+        conn = db.connect(path)
+        started = time.monotonic()
+        try:
+            with db.write_transaction(conn):
+                pass
+        except sqlite3.OperationalError:
+            waited[label] = time.monotonic() - started
+        finally:
+            conn.close()
+
+    try:
+        first = threading.Thread(target=write, args=("first",))
+        first.start()
+        time.sleep(0.3)  # the first holds the process's writer queue and waits for SQLite's lock
+        second = threading.Thread(target=write, args=("second",))
+        second.start()
+        first.join(15)
+        second.join(15)
+    finally:
+        shell.execute("ROLLBACK")
+        shell.close()
+    assert set(waited) == {"first", "second"}
+    # Both are refused (503 for a request) after the busy timeout: not 5 s in the queue plus 5 s more.
+    assert waited["second"] < db.BUSY_TIMEOUT_MS / 1000 + 1.5, waited

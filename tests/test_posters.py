@@ -115,8 +115,8 @@ def test_norwegian_letters_are_drawn_with_dejavu_glyphs():
     assert glyph("a") != missing_glyph
     for letter in "æøåÆØÅ":
         assert glyph(letter) != missing_glyph, letter
-    with_letters = posters.draw_poster(posters.Poster("x", "Ærlige Øl på Åsen", "https://h.test/v/x"), fonts, 14)
-    plain = posters.draw_poster(posters.Poster("x", "Aerlige Ol pa Asen", "https://h.test/v/x"), fonts, 14)
+    with_letters = posters.draw_poster(posters.Poster("x", "Ærlige Øl på Åsen", "https://h.test/v/x"), fonts, 14, "Røros kommune")
+    plain = posters.draw_poster(posters.Poster("x", "Aerlige Ol pa Asen", "https://h.test/v/x"), fonts, 14, "Røros kommune")
     # The name band (below the heading, above the code) differs; the rest of the page does not.
     difference = ImageChops.difference(with_letters, plain).getbbox()
     assert difference is not None

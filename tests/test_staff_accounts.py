@@ -162,7 +162,7 @@ def test_terminal_qr_code_scans_to_the_uri():
 
     from roros_checkin import two_factor
 
-    uri = two_factor.provisioning_uri("kari", two_factor.new_secret())
+    uri = two_factor.provisioning_uri("kari", two_factor.new_secret(), "Røros kommune")
     lines = [line for line in two_factor.terminal_qr(uri).splitlines() if line]
     upper = {"█": 1, "▀": 1, "▄": 0, "\xa0": 0, " ": 0}
     lower = {"█": 1, "▀": 0, "▄": 1, "\xa0": 0, " ": 0}

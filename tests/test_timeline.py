@@ -78,7 +78,7 @@ def test_the_timeline_has_an_accessible_name_and_description(staff_client, conn,
     assert first.get("role") == "img"
     title_id, desc_id = first.get("aria-labelledby").split()
     assert first.find(f"{SVG}title").get("id") == title_id
-    assert first.find(f"{SVG}title").text.startswith("Tidslinje, Kaffestuggu tor 19.11. 18:00–20:00")
+    assert first.find(f"{SVG}title").text.startswith("Tidslinje, Kaffestuggu tor. 19.11. 18:00–20:00")
     desc = first.find(f"{SVG}desc")
     assert desc.get("id") == desc_id and "Tabellen over har de samme opplysningene" in desc.text
     # Ids are unique on the page, and no style attribute (the CSP would block it).

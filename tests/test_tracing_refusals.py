@@ -127,8 +127,7 @@ def test_on_the_real_server_staff_get_503_while_a_sqlite_shell_holds_the_write_l
     from server import Browser as ShortBrowser
 
     class Browser(ShortBrowser):
-        """Waits longer than the busy timeout twice: a thread queued behind another writer waits for
-        the process's writer queue first, then for SQLite's lock."""
+        """Waits longer than the busy timeout, so a late answer is measured rather than cut off."""
 
         def request(self, path, data=None, headers=None):
             import urllib.error
@@ -176,8 +175,9 @@ def test_on_the_real_server_staff_get_503_while_a_sqlite_shell_holds_the_write_l
         for path, posted, (status, headers, html), seconds in answers:
             assert status == 503, (path, posted, status, html[:200])
             assert UNAVAILABLE in html and headers["Retry-After"], path
-            # At most the busy timeout (5 s) twice: the process's writer queue, then SQLite's lock.
-            assert seconds < 11, (path, seconds)
+            # At most the busy timeout (5 s) in all, queued behind the server's other writers or
+            # not (a second of slack for a loaded machine).
+            assert seconds < 6.5, (path, seconds)
         # Reading the login page writes nothing, so it is served even then.
         assert login_page[0] == 200
         status, _, html = staff.request("/tracing/case", {**token, **CASE})

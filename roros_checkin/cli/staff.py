@@ -23,7 +23,7 @@ def read_new_password(from_stdin: bool, username: str = "") -> str:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = password_problem(password, username, current_app.config.get("MUNICIPALITY_NAME") or "Røros kommune")
+    problem = password_problem(password, username, current_app.config["MUNICIPALITY_NAME"])
     if problem:
         raise click.ClickException(problem)
     return password
@@ -31,7 +31,7 @@ def read_new_password(from_stdin: bool, username: str = "") -> str:
 
 def echo_enrolment(username: str, secret: str) -> None:
     """Show the two-factor seed once, as a URI and a terminal QR code, for the authenticator app."""
-    uri = two_factor.provisioning_uri(username, secret)
+    uri = two_factor.provisioning_uri(username, secret, current_app.config["MUNICIPALITY_NAME"])
     if not current_app.config["TWO_FACTOR_ENABLED"]:
         click.echo("Two-factor login is switched off in this configuration (TWO_FACTOR_ENABLED).")
     click.echo("Scan this code with the authenticator app (or enter the URI), then clear the screen:")

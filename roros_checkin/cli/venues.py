@@ -134,7 +134,8 @@ def venues_qr(slugs: tuple[str, ...], out_dir: Path, areas: str | None) -> None:
     try:
         area_list = posters.parse_areas(areas) if areas is not None else None
         pngs, pdf = posters.write_posters(posters.posters_for(chosen, config["PUBLIC_URL"], area_list),
-                                          out_dir, Path(config["POSTER_FONT_DIR"]), config["RETENTION_DAYS"])
+                                          out_dir, Path(config["POSTER_FONT_DIR"]), config["RETENTION_DAYS"],
+                                          config["MUNICIPALITY_NAME"])
     except posters.PosterError as error:
         raise click.ClickException(str(error)) from None
     for png in pngs:

@@ -28,6 +28,7 @@ bp.app_errorhandler(sqlite3.OperationalError)(refusals.storage_unavailable)
 bp.add_app_template_filter(search.oslo, "oslo")
 bp.add_app_template_filter(search.phone, "phone")
 bp.add_app_template_global(search.case_timelines, "case_timelines")
+bp.add_app_template_filter(person.visit_expires, "visit_expires")
 
 GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]
 ROUTES = (

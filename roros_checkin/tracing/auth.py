@@ -15,7 +15,7 @@ from flask import Response, current_app, g, redirect, render_template, request, 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 
-from .. import login_throttle, staff, times
+from .. import login_throttle, retention, staff, times
 from ..db import get_db
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,8 @@ def login():
     client = request.remote_addr or "unknown"
     username = (form.username.data or "").strip().lower()[:staff.USERNAME_MAX]
     # Reserved before the hash, so parallel guesses cannot all pass the check at once.
-    attempt, wait = login_throttle.reserve_attempt(conn, username, client, now)
+    attempt, wait = login_throttle.reserve_attempt(conn, username, client, now,
+                                                   retention.login_attempts_not_before(current_app.config, now))
     if attempt is None:
         log.warning("login refused for user %r from %s: throttled for %d s", username, client, wait)
         body, status = _login_page(form, 429, wait_minutes=max(1, -(-wait // 60)))

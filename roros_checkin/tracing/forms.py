@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
-from .. import times, validation
+from .. import retention, times, validation
 from ..validation import InvalidInput
 
 # A saksnummer such as "2026/1234" or "SAK-2026-001": whatever the deployment's CASE_REF_PATTERN,
@@ -32,12 +32,17 @@ MESSAGES = {
     "time_format": "Skriv dato og klokkeslett som ÅÅÅÅ-MM-DD og TT:MM.",
     "time_nonexistent": "Dette klokkeslettet finnes ikke (klokka ble stilt fram den natta).",
     "time_future": "Tidspunktet kan ikke være fram i tid.",
-    "time_too_old": "Tidspunktet er eldre enn 14 dager; slike opplysninger er slettet.",
+    "time_too_old": "Tidspunktet er eldre enn {days}; slike opplysninger er slettet.",
 }
 
 
+def days(count: int) -> str:
+    """A number of days in bokmål: "1 dag", "14 dager"."""
+    return f"{count} dag" if count == 1 else f"{count} dager"
+
+
 def _message(error: InvalidInput) -> str:
-    return MESSAGES.get(error.code, "Ugyldig verdi.")
+    return MESSAGES.get(error.code, "Ugyldig verdi.").format(days=days(current_app.config["RETENTION_DAYS"]))
 
 
 def clean_case_ref(raw: str) -> str:
@@ -75,12 +80,14 @@ class _WindowForm(FlaskForm):
 
     def _bound_window(self, window_from: int, window_to: int) -> None:
         now = times.now()
-        not_before = now - current_app.config["RETENTION_DAYS"] * 86400
+        not_before = retention.visits_not_before(current_app.config, now)
         window_to = min(window_to, now)
         if window_from < not_before:
             window_from, self.clamped = not_before, True
         if window_to <= window_from:
-            raise ValidationError("Perioden må slutte etter at den begynner, og innenfor de siste 14 dagene.")
+            raise ValidationError("Perioden må slutte etter at den begynner, og innenfor "
+                                  + ("det siste døgnet." if current_app.config["RETENTION_DAYS"] == 1 else
+                                     f"de siste {current_app.config['RETENTION_DAYS']} dagene."))
         self.cleaned["window_from"], self.cleaned["window_to"] = window_from, window_to
 
 

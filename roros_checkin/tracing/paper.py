@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from .. import audit, paper_lists, queries, times, validation
 from ..db import get_db
-from .forms import MESSAGES, PaperListForm
+from .forms import MESSAGES, PaperListForm, days
 
 PAPER_MESSAGES = {
     **MESSAGES,
@@ -49,6 +49,8 @@ def paper_list() -> Response | str | tuple[str, int]:
         return redirect(url_for("tracing.paper_list", lagret=outcome.stored), 303)
     # Keep only the refused lines to correct; the stored ones are gone from the box.
     form.rows.data = "\n".join(line.text for line in outcome.refused)
-    refused = [(line, PAPER_MESSAGES.get(line.code, "Ugyldig linje.")) for line in outcome.refused]
+    retention_days = days(current_app.config["RETENTION_DAYS"])
+    refused = [(line, PAPER_MESSAGES.get(line.code, "Ugyldig linje.").format(days=retention_days))
+               for line in outcome.refused]
     return render_template("tracing/paper.html", form=form, outcome=outcome, refused=refused,
                            stored=outcome.stored), 400

@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField
 from wtforms.validators import ValidationError
 
-from .. import audit, contacts, queries, subject_rights, times, validation
+from .. import audit, contacts, queries, retention, subject_rights, times, validation
 from ..db import get_db
 from ..validation import InvalidInput
 from .forms import MESSAGES, clean_case_ref
@@ -104,6 +104,11 @@ def _page(form: PersonForm, status: int = 200, notice: str | None = None, visits
         visits = _visits(form)
     return render_template("tracing/person.html", form=form, visits=visits, notice=notice,
                            now=times.now(), source_labels=contacts.SOURCE_LABELS), status
+
+
+def visit_expires(arrived_at: int) -> int:
+    """When a visit shown on the page is deleted: the retention rule, not arithmetic in a template."""
+    return retention.visit_expires_at(current_app.config, arrived_at)
 
 
 def person():

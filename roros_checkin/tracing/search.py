@@ -10,24 +10,23 @@ export is audit-logged on its own.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Response, current_app, g, render_template
+from flask_babel import format_date
 
-from .. import audit, contacts, export, queries, timeline, times
+from .. import audit, contacts, export, queries, retention, timeline, times
 from ..db import get_db
 from .forms import CaseSearchForm, VenueSearchForm
 
 
-WEEKDAYS = ("man", "tir", "ons", "tor", "fre", "lør", "søn")
+# The staff pages' and exports' time: a form no spreadsheet reads as a date (a CLDR pattern).
+STAFF_TIME = "dd.MM.yyyy 'kl.' HH:mm"
 
 
-def oslo(ts: int | None, fmt: str = "%d.%m.%Y kl. %H:%M") -> str:
-    """A stored time in Norwegian local time; the default form no spreadsheet reads as a date."""
-    if ts is None:
-        return ""
-    local = datetime.fromtimestamp(ts, times.local_zone())
-    return local.strftime(fmt.replace("%a", WEEKDAYS[local.weekday()]))
+def oslo(ts: int | None, fmt: str = STAFF_TIME) -> str:
+    """A stored time in local time (TIMEZONE), by Babel like every time shown (times.show)."""
+    return times.show(ts, fmt)
 
 
 def phone(e164: str) -> str:
@@ -120,10 +119,10 @@ def case_print() -> str | tuple[str, int]:
     result = _case_result(form)
     _log("case_print", form, len(result.people))
     now = times.now()
-    delete_by = datetime.fromtimestamp(now, times.local_zone()).date() + timedelta(
-        days=current_app.config["RETENTION_DAYS"])
+    delete_by = retention.delete_by(datetime.fromtimestamp(now, times.local_zone()).date(),
+                                    current_app.config["RETENTION_DAYS"])
     return render_template("tracing/call_list.html", form=form, result=result, now=now,
-                           delete_by=delete_by.strftime("%d.%m.%Y"))
+                           delete_by=format_date(delete_by, "dd.MM.yyyy"))
 
 
 def _venue_form() -> VenueSearchForm:
