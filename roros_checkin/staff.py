@@ -74,6 +74,7 @@ def disable(conn: sqlite3.Connection, username: str) -> int:
 
 
 def enable(conn: sqlite3.Connection, username: str) -> None:
+    """Let a disabled account log in again."""
     with write_transaction(conn):
         queries.set_staff_active(conn, username, True)
 
@@ -121,6 +122,7 @@ def check_code(conn: sqlite3.Connection, staff: sqlite3.Row, code: str, now: int
 # --- sessions (server-side; the cookie holds a token, the table its hash) ----------------------
 
 def token_hash(token: str) -> str:
+    """What the table keeps of a session token: its SHA-256, so a copy of the database opens no session."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -133,6 +135,7 @@ def start_session(conn: sqlite3.Connection, staff_id: int, now: int, verified: b
 
 
 def end_session(conn: sqlite3.Connection, token: str) -> None:
+    """Forget the session behind a cookie token (log out)."""
     with write_transaction(conn):
         queries.delete_staff_session(conn, token_hash(token))
 

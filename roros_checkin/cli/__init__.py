@@ -4,7 +4,8 @@ One module per command group: db.py, venues.py (venues, the CSV import and the Q
 staff.py (accounts, two-factor, the audit's person check), maintenance.py (purge, backup) and
 deploy.py (check-deploy). Each command is thin: it parses, calls the package, and prints with
 click.echo; every one that touches the register opens it through common.database(), which
-applies pending migrations first.
+applies pending migrations first. Two do not, on purpose: `db upgrade` applies them itself to
+report what it applied, and `check-deploy` only looks (an old schema is one of its findings).
 """
 from __future__ import annotations
 
