@@ -19,6 +19,8 @@ ACTIONS = {
     "venue_search": "søk på sted",
     "venue_export": "eksport (sted)",
     "paper_entry": "papirliste",
+    "case_state": "status på kontakt (sak)",
+    "case_sms": "SMS til kontakter (sak)",
 }
 
 

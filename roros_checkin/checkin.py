@@ -93,7 +93,8 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
         abort(400)
     fresh = _csrf_valid()
     if form.validate() and fresh:
-        token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now())
+        token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now(),
+                                    language=i18n.current_locale())
         return _after_checkin(venue, source, token)
     # A form left open past the CSRF token's lifetime: the re-rendered form carries a fresh
     # token and keeps what was typed, with a note instead of an error page.

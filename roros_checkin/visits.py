@@ -27,11 +27,12 @@ def receipt_hash(token: str) -> str:
 
 
 def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str, Any],
-                 idempotency_key: str, source: str, now: int) -> str:
+                 idempotency_key: str, source: str, now: int, language: str | None = None) -> str:
     """Store a visit (committed before this returns) and give its receipt token.
 
     A visit with a time given afterwards is stored with source "retro" and that time.
     Storing the same idempotency key again stores nothing and gives the same token.
+    `language` is the form's language, kept so that an SMS to the guest is written in it.
     """
     arrived_at = now
     if cleaned.get("visited_at") is not None:
@@ -50,6 +51,7 @@ def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str
         idempotency_key=idempotency_key,
         receipt_hash=receipt_hash(token),
         consent_version=current_app.config["CONSENT_VERSION"],
+        language=language,
     )
     with write_transaction(conn):
         queries.insert_visit(conn, visit)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import Response, current_app, g, render_template
 
-from .. import audit, contacts, export, queries, times
+from .. import audit, cases, contacts, export, queries, times
 from ..db import get_db
 from . import bp
 from .forms import CaseSearchForm, VenueSearchForm
@@ -99,7 +99,10 @@ def case_search() -> str | tuple[str, int]:
         return render_template("tracing/case.html", form=form, result=None), 400
     result = _case_result(form)
     _log("case_search", form, len(result.people))
-    return render_template("tracing/case.html", form=form, result=result)
+    # A case search opens (or continues) the case of its reference: the call list becomes work.
+    case_id = cases.open_case(get_db(), form.cleaned["case_ref"], g.staff["username"], result, result.short,
+                              times.now())
+    return render_template("tracing/case.html", form=form, result=result, case_id=case_id)
 
 
 @bp.post("/case/export")

@@ -5,7 +5,7 @@ from flask import abort, current_app, g, render_template, request
 
 from .. import activity, anomalies, audit, queries, times
 from ..db import get_db
-from . import bp, paper, search  # noqa: F401  (registers their routes on bp)
+from . import bp, casework, paper, search  # noqa: F401  (registers their routes on bp)
 
 AUDIT_PAGE = 200
 
