@@ -78,7 +78,8 @@ class Defaults:
     # The municipality that keeps the register (DESIGN.md, Interfaces): named on pages and in SMS.
     MUNICIPALITY_NAME = "Røros kommune"
     MUNICIPALITY_ADDRESS = "Bergmannsgata 23, 7374 Røros"
-    MUNICIPALITY_PHONE = "72 41 94 00"
+    # With the country code: SMS reach tourists' phones too.
+    MUNICIPALITY_PHONE = "+47 72 41 94 00"
     PRIVACY_CONTACT = "personvernombud@roros.kommune.no"
     # SMS to contacts (sms.py): "" (off), "console" (development: logs that a message went, never
     # its text or number) or "http" (POST SMS_HTTP_URL, Authorization: Bearer SMS_HTTP_TOKEN).

@@ -18,6 +18,7 @@ import secrets
 import socket
 import sqlite3
 import threading
+import unicodedata
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from babel.dates import format_skeleton
+from babel.dates import format_date
 from babel.support import NullTranslations, Translations
 
 from . import db, i18n, queries
@@ -75,9 +76,26 @@ def parts(text: str) -> int:
     return -(-length // PART[kind])
 
 
+# Typography that is not in the GSM alphabet, and what stands in for it.
+_GSM_STAND_INS = {"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
+                  "–": "-", "—": "-", "…": "...", "\u00ad": ""}
+
+
 def _plain(text: str) -> str:
-    """CLDR's narrow and no-break spaces and the like become plain spaces: they would force UCS-2."""
-    return "".join(" " if ch.isspace() else ch for ch in text)
+    """The text in the GSM alphabet: one character outside it (a CLDR narrow space, a curly quote, an
+    accent the alphabet lacks) would switch the whole message to UCS-2, 70 characters per SMS."""
+    out = []
+    for ch in text:
+        if ch in GSM_BASIC or ch in GSM_EXTENSION:
+            out.append(ch)
+        elif ch.isspace():
+            out.append(" ")
+        elif ch in _GSM_STAND_INS:
+            out.append(_GSM_STAND_INS[ch])
+        else:
+            base = [part for part in unicodedata.normalize("NFKD", ch) if part in GSM_BASIC]
+            out.append("".join(base) if base else "?")
+    return "".join(out)
 
 
 def translations_for(language: str) -> NullTranslations:
@@ -97,8 +115,8 @@ def compose(visit: Visit, config: Mapping[str, Any], zone) -> str:
     """The message in the guest's language, at most MAX_PARTS SMS: a long venue name is shortened."""
     language = visit.language if visit.language in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
     local = datetime.fromtimestamp(visit.arrived_at, zone)
-    values = {"municipality": config["MUNICIPALITY_NAME"], "phone": config["MUNICIPALITY_PHONE"],
-              "day": _plain(format_skeleton("MMMMEEEEd", local, locale=language)),
+    values = {"municipality": _plain(config["MUNICIPALITY_NAME"]), "phone": _plain(config["MUNICIPALITY_PHONE"]),
+              "day": _plain(format_date(local, format="full", locale=language)),
               "time": local.strftime("%H:%M")}
     template = translations_for(language).gettext(TEXT)
     venue = _plain(visit.venue)
