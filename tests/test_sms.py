@@ -52,6 +52,12 @@ def test_a_long_venue_name_still_fits_two_sms(language):
     assert "Gjestgiveriet og Kafeteriaen" in text and "18:00" in text and "+47 72 41 94 00" in text
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_typography_outside_the_gsm_alphabet_is_replaced_not_allowed_to_force_ucs2(language):
+    text = sms.compose(sms.Visit("Kafé Ŝmelt – «Bryggeriet»", FRIDAY_18, language), CONFIG, OSLO)
+    assert 'Kafé Smelt - "Bryggeriet"' in text and sms.encoding(text) == "gsm" and sms.parts(text) == 2
+
+
 def test_an_unknown_language_gets_the_default():
     assert "Spørsmål" in sms.compose(sms.Visit("Kaffestuggu", FRIDAY_18, "xx"), CONFIG, OSLO)
 
