@@ -178,8 +178,11 @@ def backoff(attempts: int, config: Mapping[str, Any]) -> int:
 
 
 def lease_seconds(config: Mapping[str, Any]) -> int:
-    """A claimed message is left alone this long: longer than one attempt can take."""
-    return 2 * config["SMS_HTTP_TIMEOUT_SECONDS"] + 30
+    """A claimed message is left alone this long: longer than one attempt can take (connect and answer).
+
+    A sender that stopped halfway (a restart, a crash) holds its message no longer than this.
+    """
+    return 2 * config["SMS_HTTP_TIMEOUT_SECONDS"] + 5
 
 
 def send_one(conn: sqlite3.Connection, config: Mapping[str, Any], now: Callable[[], float]) -> bool:
