@@ -77,3 +77,12 @@ def test_from_a_phone_number_to_everyone_notified_through_refusals_time_outs_and
     for secret in ("98765432", "15112345678", "41111111", "Kari", "Sie waren"):
         assert secret not in output
     assert "not accepted (HTTP 500" in output and "not accepted (HTTP 400" in output
+
+
+def test_the_case_cost_benchmark_counts_clicks_from_phone_number_to_everyone_notified():
+    from benchmarks import case_work
+
+    result = case_work.measure(contacts=4, called=1)
+    # Case search page, search, open the case, one tap, "SMS to everyone not reached", confirm.
+    assert result["clicks"] == 6 and result["login_clicks"] == 1
+    assert 0 < result["search_to_sms_queued_s"] < result["total_s"]
