@@ -80,7 +80,6 @@ class Defaults:
     MUNICIPALITY_ADDRESS = "Bergmannsgata 23, 7374 Røros"
     # With the country code: SMS reach tourists' phones too.
     MUNICIPALITY_PHONE = "+47 72 41 94 00"
-    PRIVACY_CONTACT = "personvernombud@roros.kommune.no"
     # SMS to contacts (sms.py): "" (off), "console" (development: logs that a message went, never
     # its text or number) or "http" (POST SMS_HTTP_URL, Authorization: Bearer SMS_HTTP_TOKEN).
     SMS_PROVIDER = ""

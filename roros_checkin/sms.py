@@ -20,6 +20,7 @@ import sqlite3
 import threading
 import unicodedata
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -137,6 +138,16 @@ def send_console(to: str, text: str, config: Mapping[str, Any], reference: str) 
     log.info("sms: message %s sent (console provider, %d characters)", reference, len(text))
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not accepted: following it would carry the token and number elsewhere."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect())
+
+
 def send_http(to: str, text: str, config: Mapping[str, Any], reference: str) -> None:
     """POST the JSON message to SMS_HTTP_URL; return when the gateway answered 2xx."""
     body = json.dumps({"to": to, "from": config["SMS_SENDER"], "text": text}).encode()
@@ -146,8 +157,11 @@ def send_http(to: str, text: str, config: Mapping[str, Any], reference: str) -> 
                  # The same for every attempt of one message: a gateway (or proxy) that keeps it
                  # can drop a second copy after a lost answer.
                  "Idempotency-Key": reference})
+    if urllib.parse.urlsplit(config["SMS_HTTP_URL"]).scheme not in ("https", "http"):
+        raise NotAccepted("SMS_HTTP_URL is not an http(s) address")
     try:
-        with urllib.request.urlopen(request, timeout=config["SMS_HTTP_TIMEOUT_SECONDS"]) as response:
+        # The scheme is checked above (no file: or custom schemes); redirects are not followed.
+        with _OPENER.open(request, timeout=config["SMS_HTTP_TIMEOUT_SECONDS"]) as response:  # nosec B310
             status = response.status
     except urllib.error.HTTPError as error:
         error.close()

@@ -199,7 +199,6 @@ def test_refusals_and_time_outs_are_retried_later_with_backoff(sms_app, tracer, 
 
 def test_a_message_is_never_sent_by_two_senders_at_once(sms_app, tracer, gateway):
     gateway.hang_seconds = 0.5
-    gateway.answers = ["timeout"] * 0
     with db.connect(sms_app.config["DATABASE"]) as conn:
         friday_case(conn)
         for n in range(20):
@@ -262,3 +261,16 @@ def test_console_provider_logs_that_a_message_went_never_its_number_or_text(app_
     assert caplog.text.count("sent (console provider") == 2
     for secret in ("98765432", "41111111", "Kaffestuggu", "Røros kommune: "):
         assert secret not in caplog.text
+
+
+def test_a_redirect_is_not_followed_and_not_accepted(sms_app, tracer, gateway):
+    gateway.answers = [302]
+    with db.connect(sms_app.config["DATABASE"]) as conn:
+        friday_case(conn)
+    path = open_case(tracer)
+    tap(tracer, tracer.get(path).get_data(as_text=True), "Mor Berg", "reached")
+    send_to_everyone_not_reached(tracer, path)
+    assert run_sender(sms_app) == 1
+    assert len(gateway.requests) == 1 and gateway.accepted == []
+    row = db.connect(sms_app.config["DATABASE"]).execute("SELECT last_error, accepted_at FROM sms_outbox").fetchone()
+    assert tuple(row) == ("HTTP 302", None)
