@@ -119,6 +119,9 @@ def test_venue_search_shows_short_overlaps_apart(staff_client, conn, venue):
     assert "1 kontakter å ringe" in html
     short = html.index("Kort overlapp, vurder selv: 1 under 15 minutter")
     assert html.index("Kort Besøk") > short > html.index("Per Hansen")
+    # The case that never registered is a case too: the venue search opens it.
+    case = page(staff_client, re.search(r'href="(/tracing/cases/\d+)"', html).group(1))
+    assert "<h1>Sak 2026/18</h1>" in case and "0 av 1 nådd" in case and "Kort Besøk" in case
 
 
 def test_case_lines_and_states_go_with_the_visits(app, staff_client, conn, venue, clock):

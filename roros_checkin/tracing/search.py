@@ -152,7 +152,10 @@ def venue_search() -> str | tuple[str, int]:
         return render_template("tracing/venue.html", form=form, result=None), 400
     result, venue = _venue_result(form)
     _log("venue_search", form, len(result.people), venue["slug"])
-    return render_template("tracing/venue.html", form=form, result=result, venue=venue)
+    # The case that never registered is a case too: its reference opens (or continues) it.
+    case_id = cases.open_case(get_db(), form.cleaned["case_ref"], g.staff["username"], result, result.short,
+                              times.now())
+    return render_template("tracing/venue.html", form=form, result=result, venue=venue, case_id=case_id)
 
 
 @bp.post("/venue/export")
