@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--demo", action="store_true", help="add a demo venue and print its URLs")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from roros_checkin import logs
+
+    # One record, one line: what a client chose is escaped where a record becomes text.
+    logs.configure(logging.INFO)
     # Under load waitress warns for nearly every queued request; that is not news worth a log line.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 

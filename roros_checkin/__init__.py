@@ -23,6 +23,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import config
     config.load_config(app, test_config)
 
+    from . import logs
+    logs.protect_flask_handler()
+
     from . import db, session_cookie
     db.init_app(app)
     app.session_interface = session_cookie.SessionInterface()

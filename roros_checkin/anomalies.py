@@ -1,9 +1,11 @@
 """Signs of fake check-ins at a venue, for the tracing team's venue activity page.
 
 A QR poster proves nobody's presence (a photo of it works from anywhere), so the activity page
-flags what does not look like guests: many check-ins in a few minutes, arrivals in the small
-hours, and many check-ins from one client address. Nothing is dropped or hidden: the tracing
-team decides. Only times and counts are shown, never a name, phone or client address.
+flags what does not look like guests: many check-ins in a few minutes and arrivals in the small
+hours. Everything is counted from the stored visits, never from refused attempts or request state,
+so a flood that got in stays visible whoever sent it, from one address or many (the register keeps
+no client address). Nothing is dropped or hidden: the tracing team decides. Only times and counts
+are shown, never a name or phone.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from . import queries, ratelimit, times
+from . import queries, times
 
 # Check-ins at one venue within BURST_WINDOW seconds that make a burst (a full café fills in
 # more than ten minutes; a poster photo shared online does not).
@@ -27,7 +29,7 @@ ANOMALY_HOURS = 48
 
 @dataclass(frozen=True)
 class Anomaly:
-    kind: str  # "burst", "night" or "address"
+    kind: str  # "burst" or "night"
     first: int
     last: int
     count: int
@@ -37,7 +39,6 @@ class Anomaly:
         return {
             "burst": f"{self.count} registreringer i løpet av {BURST_WINDOW // 60} minutter",
             "night": f"{self.count} registreringer med ankomst om natten (kl. 03–06)",
-            "address": f"{self.count} registreringer fra samme nettadresse i løpet av kort tid",
         }[self.kind]
 
 
@@ -68,16 +69,14 @@ def night_arrivals(arrivals: list[int]) -> list[Anomaly]:
     return [Anomaly("night", stamps[0], stamps[-1], len(stamps)) for stamps in nights.values()]
 
 
-def _anomalies(venue: sqlite3.Row, arrivals: list[int], start: int, end: int) -> list[Anomaly]:
+def _anomalies(arrivals: list[int]) -> list[Anomaly]:
     found = venue_bursts(arrivals) + night_arrivals(arrivals)
-    found += [Anomaly("address", burst.first, burst.last, burst.count)
-              for burst in ratelimit.limiter().bursts_at(venue["slug"], start, end)]
     return sorted(found, key=lambda anomaly: (anomaly.first, anomaly.kind))
 
 
 def venue_anomalies(conn: sqlite3.Connection, venue: sqlite3.Row, start: int, end: int) -> list[Anomaly]:
     """Everything odd at one venue between start and end, oldest first."""
-    return _anomalies(venue, queries.venue_arrivals(conn, venue["id"], start, end), start, end)
+    return _anomalies(queries.venue_arrivals(conn, venue["id"], start, end))
 
 
 def anomalies_per_venue(conn: sqlite3.Connection, start: int, end: int) -> list[tuple[sqlite3.Row, list[Anomaly]]]:
@@ -90,7 +89,7 @@ def anomalies_per_venue(conn: sqlite3.Connection, start: int, end: int) -> list[
         arrivals.setdefault(venue_id, []).append(arrived)
     found = []
     for venue in queries.list_venues(conn):
-        odd = _anomalies(venue, arrivals.get(venue["id"], []), start, end)
+        odd = _anomalies(arrivals.get(venue["id"], []))
         if odd:
             found.append((venue, odd))
     return found

@@ -6,12 +6,13 @@ import sqlite3
 
 from flask import (Blueprint, Response, abort, current_app, make_response, redirect, render_template,
                    request, url_for)
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
-from . import errors, i18n, pages, queries, times, visits
+from . import errors, i18n, pages, queries, ratelimit, subject_rights, times, visits
 from .db import get_db
-from .forms import IDEMPOTENCY_KEY, CheckinForm, new_idempotency_key
+from .forms import IDEMPOTENCY_KEY, CheckinForm, new_idempotency_key, phone_at_too_many_venues
 
 bp = Blueprint("checkin", __name__)
 RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -93,8 +94,14 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
         abort(400)
     fresh = _csrf_valid()
     if form.validate() and fresh:
-        token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now(),
-                                    language=i18n.current_locale())
+        try:
+            token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now(),
+                                        language=i18n.current_locale())
+        except visits.PhoneAtTooManyVenues as refusal:
+            form.phone.errors = [phone_at_too_many_venues()]
+            page = render_template(template, venue=venue, form=form, expired=False, csrf_value=generate_csrf())
+            return page, 429, {"Retry-After": str(refusal.retry_after)}
+        ratelimit.count_stored_checkin()
         return _after_checkin(venue, source, token)
     # A form left open past the CSRF token's lifetime: the re-rendered form carries a fresh
     # token and keeps what was typed, with a note instead of an error page.
@@ -132,13 +139,24 @@ def _after_checkin(venue: sqlite3.Row, source: str, token: str) -> Response:
 
 
 @bp.route("/v/<slug>", methods=["GET", "POST"])
-def venue_form(slug: str) -> Response | tuple[str, int] | str:
-    return _handle_checkin(slug, "qr", "checkin/form.html")
+def venue_form(slug: str) -> Response:
+    response = make_response(_handle_checkin(slug, "qr", "checkin/form.html"))
+    # The form sent back with a mistake holds what the guest typed: never from a cache or history.
+    return _no_store(response) if response.status_code == 400 else response
 
 
 @bp.route("/kiosk/<slug>", methods=["GET", "POST"])
 def kiosk(slug: str) -> Response | tuple[str, int] | str:
     response = make_response(_handle_checkin(slug, "kiosk", "checkin/kiosk.html"))
+    return _no_store(response)
+
+
+@bp.get("/kiosk/<slug>/new")
+def kiosk_start_over(slug: str) -> Response:
+    """An empty kiosk form in the tablet's own language: "start over", and where an idle tablet goes."""
+    venue = _venue_or_404(slug)
+    response = redirect(url_for("checkin.kiosk", slug=venue["slug"]), 303)
+    response.delete_cookie(i18n.COOKIE, httponly=True, samesite="Lax", secure=request.is_secure)
     return _no_store(response)
 
 
@@ -165,9 +183,11 @@ def _receipt_page(visit: sqlite3.Row, token: str, checked_out: bool) -> str:
     """The receipt: a page per shape (what is shown), filled with this visit's details."""
     values = {"token": token, "venue_name": visit["venue_name"], "arrived": times.show(visit["arrived_at"]),
               "party_size": str(visit["party_size"])}
+    if visit["venue_address"]:
+        values["venue_address"] = visit["venue_address"]
     if visit["left_at"]:
         values["left"] = times.show(visit["left_at"])
-    elif visit["source"] != "retro":
+    elif visits.can_check_out(visit):
         values["csrf_value"] = generate_csrf()
     if visit["area"]:
         values["area"] = visit["area"]
@@ -181,10 +201,48 @@ def _receipt_page(visit: sqlite3.Row, token: str, checked_out: bool) -> str:
 
 
 @bp.post("/r/<token>/checkout")
-def check_out(token: str) -> Response:
+def check_out(token: str) -> Response | tuple[str, int]:
     conn = get_db()
     visit = visits.find_receipt(conn, token, times.now()) if RECEIPT_TOKEN.fullmatch(token) else None
     if visit is None:
         abort(404)
+    if visit["source"] == "retro":
+        # A visit registered afterwards is over already: nothing to end, nothing changes.
+        return render_template("errors/error.html", title=_("There is nothing to check out"),
+                               message=_("A visit registered afterwards has no check-out.")), 409
     visits.check_out(conn, visit["id"], times.now())
     return redirect(url_for("checkin.receipt", token=token, checked_out=1), 303)
+
+
+# --- the guest's own erasure: "delete this registration" on the receipt ---------------------
+
+def _receipt_visit_or_404(token: str) -> sqlite3.Row:
+    visit = visits.find_receipt(get_db(), token, times.now()) if RECEIPT_TOKEN.fullmatch(token) else None
+    if visit is None:
+        abort(404)
+    return visit
+
+
+@bp.get("/r/<token>/delete")
+def delete_confirm(token: str) -> Response:
+    """Ask once before erasing: what will be deleted, and a button that does it."""
+    visit = _receipt_visit_or_404(token)
+    page = render_template("checkin/delete_confirm.html", token=token, venue_name=visit["venue_name"],
+                           arrived=times.show(visit["arrived_at"]), csrf_value=generate_csrf())
+    return _no_store(make_response(page))
+
+
+@bp.post("/r/<token>/delete")
+def delete_registration(token: str) -> Response:
+    """Erase the visit behind the receipt at once and for good; the receipt then answers 404.
+
+    Protected like the check-out (the app's CSRF check on every POST not exempted).
+    """
+    visit = _receipt_visit_or_404(token)
+    subject_rights.erase_receipt_visit(get_db(), current_app.config, visit["id"])
+    return redirect(url_for("checkin.registration_deleted"), 303)
+
+
+@bp.get("/deleted")
+def registration_deleted() -> Response:
+    return _no_store(make_response(render_template("checkin/deleted.html")))

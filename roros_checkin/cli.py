@@ -98,7 +98,7 @@ def read_new_password(from_stdin: bool, username: str = "") -> str:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = password_problem(password, username)
+    problem = password_problem(password, username, current_app.config.get("MUNICIPALITY_NAME") or "Røros kommune")
     if problem:
         raise click.ClickException(problem)
     return password
@@ -333,6 +333,44 @@ def staff_reset_2fa(username: str) -> None:
         queries.delete_sessions_of(conn, username)
     click.echo(f"New two-factor seed for {username}; its sessions ended.")
     echo_enrolment(username, secret)
+
+
+@staff_cli.command("searched")
+@click.option("--reason", required=True, help="Why you check (a case or journal number); it is logged.")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read the phone number or name from stdin.")
+def staff_searched(reason: str, from_stdin: bool) -> None:
+    """Who searched for a person, when, and for which case (from the audit log).
+
+    The phone number or name is prompted (or read from stdin), never an argument, so it stays out
+    of the shell history; it is compared by its keyed hash. The check is itself logged.
+    """
+    import getpass
+    from datetime import datetime
+
+    from . import audit, validation
+    from .validation import InvalidInput
+
+    raw = sys.stdin.readline().strip() if from_stdin else click.prompt("Phone number or name", hide_input=True)
+    try:
+        person = ({"phone": validation.clean_phone(raw)} if any(ch.isdigit() for ch in raw)
+                  else {"name": validation.clean_name(raw)})
+    except InvalidInput:
+        raise click.ClickException("that is neither a phone number nor a name the check-in form accepts") from None
+    reason = " ".join(reason.split())
+    if not any(ch.isdigit() for ch in reason) or len(reason) > 40:
+        raise click.ClickException("--reason must be a case or journal number (with a digit, at most 40 characters)")
+    conn = get_db()
+    secret = current_app.config["SECRET_KEY"]
+    entries = audit.person_searches(conn, secret, **person)
+    for entry in entries:
+        when = datetime.fromtimestamp(entry["at"], times.local_zone()).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{when}  {entry['staff']}  {audit.ACTIONS.get(entry['action'], entry['action'])}"
+                   f"  sak {entry['case_ref'] or '-'}  {entry['result_count'] if entry['result_count'] is not None else ''}")
+    click.echo(f"{len(entries)} entries")
+    audit.record(conn, queries.AuditEntry(
+        at=times.now(), staff="flask:" + getpass.getuser(), action="person_lookup", case_ref=reason,
+        result_count=len(entries), detail="telefon " + audit.masked_phone(person["phone"]) if "phone" in person
+        else "navn", **audit.person_hashes(secret, person.get("phone"), person.get("name"))))
 
 
 def init_app(app: Flask) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from pathlib import Path
@@ -45,6 +46,13 @@ class Defaults:
     # Venue search: the longest window. A day covers any opening day or evening a case
     # remembers; more would make a venue search a bulk download of the register.
     VENUE_WINDOW_MAX_HOURS = 24
+    # The case reference (saksnummer) every search needs, as a regular expression the whole
+    # reference must match (after spaces are collapsed), and the message that says the rule.
+    # Default: at least four characters with a digit ("2026/1234", "SAK-2026-001"; not "1").
+    # Whatever the pattern, a reference is at most 40 letters, digits and / . _ - or spaces.
+    CASE_REF_PATTERN = r"(?=.*[0-9]).{4,}"
+    CASE_REF_MESSAGE = ("Skriv saksnummeret: minst 4 tegn med minst ett tall, for eksempel 2026/1234 "
+                        "eller SAK-2026-001.")
     # How far in the future a visit time may lie, for a phone whose clock runs fast.
     CLOCK_SKEW_MINUTES = 5
     # Consent text version stored with each visit; raise it when the consent wording changes.
@@ -58,6 +66,12 @@ class Defaults:
     SESSION_ABSOLUTE_HOURS = 10
     # Address of the reverse proxy whose X-Forwarded-* headers are trusted (waitress trusted_proxy).
     TRUSTED_PROXY = ""
+    # The venue's tablet: this long without a touch or a key on a kiosk page holding anything typed,
+    # and it goes back to an empty form in the tablet's own language (static/kiosk.js). A guest
+    # who walks away leaves their name and number on screen for at most this long. A warning comes
+    # 20 s before (WCAG 2.2.1 asks for 20 s to extend a time limit, so keep this at 40 or more);
+    # a tablet without JavaScript empties the form every 2 × this instead (templates/checkin/kiosk.html).
+    KIOSK_IDLE_SECONDS = 60
     # Languages offered to guests, in the switch's order. Empty: bokmål, every catalog in
     # roros_checkin/translations/ (nn, de, sv, ...) and English, so a new catalog is all a
     # translator adds. Set it (e.g. ["nb", "nn", "en", "de", "sv"]) to offer fewer.
@@ -128,6 +142,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         database = Path(app.instance_path) / database
     app.config["DATABASE"] = str(database)
     app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
+    try:
+        re.compile(app.config["CASE_REF_PATTERN"])
+    except re.error as error:
+        raise RuntimeError(f"CASE_REF_PATTERN is not a regular expression: {error}") from None
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
 

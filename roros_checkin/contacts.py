@@ -86,9 +86,23 @@ class Overlap:
         return self.seconds // 60
 
 
+def fold_name(name: str) -> str:
+    """A name as the case search compares it: case-folded, single spaces."""
+    return " ".join(name.casefold().split())
+
+
+def person_key(name: str, phone: str) -> tuple[str, str]:
+    """Who a visit belongs to: a person is a name with a phone number (DESIGN.md).
+
+    A family or group that shares one phone stays as many people as the names they gave;
+    the same name written with other capitals or spaces is still one person.
+    """
+    return phone, fold_name(name)
+
+
 @dataclass
 class Person:
-    """Everyone with one phone number: called once, with all their overlaps."""
+    """One name with one phone number, with all their overlaps."""
 
     phone: str
     overlaps: list[Overlap] = field(default_factory=list)
@@ -96,6 +110,10 @@ class Person:
     @property
     def best(self) -> Overlap:
         return self.overlaps[0]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return person_key(self.name, self.phone)
 
     @property
     def name(self) -> str:
@@ -109,6 +127,36 @@ class Person:
     @property
     def total_minutes(self) -> int:
         return sum(overlap.seconds for overlap in self.overlaps) // 60
+
+
+@dataclass
+class Call:
+    """One phone number to call, and every person who gave it: a shared number is called once."""
+
+    phone: str
+    people: list[Person]
+
+    @property
+    def names(self) -> list[str]:
+        return [person.name for person in self.people]
+
+    @property
+    def party_size(self) -> int:
+        return sum(person.party_size for person in self.people)
+
+    @property
+    def overlaps(self) -> list[Overlap]:
+        """Every overlap of everyone on this number, longest first."""
+        return sorted((overlap for person in self.people for overlap in person.overlaps),
+                      key=lambda overlap: (-overlap.seconds, overlap.contact.arrived_at))
+
+
+def calls_for(people: Iterable[Person]) -> list[Call]:
+    """The people grouped by phone number, in the order of each number's first person."""
+    calls: dict[str, Call] = {}
+    for person in people:
+        calls.setdefault(person.phone, Call(person.phone, [])).people.append(person)
+    return list(calls.values())
 
 
 @dataclass
@@ -132,24 +180,33 @@ class ContactResult:
         """People to reach, counting each registered party in full."""
         return sum(person.party_size for person in self.people)
 
+    @property
+    def calls(self) -> list[Call]:
+        """The call list: one entry per phone number, with every name that gave it."""
+        return calls_for(self.people)
+
 
 def find_contacts(case_stays: Iterable[Stay], candidates: Iterable[Stay], min_overlap_minutes: int,
                   case_phones: Iterable[str] = ()) -> ContactResult:
     """Group the candidates that overlap a case stay long enough into people to call.
 
     A candidate is compared with every case stay at its venue. Visits of the case itself
-    (same visit, or a phone of the case) are never contacts. Each person appears once,
-    under the case stay of their longest overlap, with all their overlaps, longest first.
+    (same visit, the same person, or a searched phone of the case) are never contacts; someone
+    else who gave the case's phone (a family member found by a search on the case's name) is.
+    A person is a name with a phone number: each appears once, under the case stay of their
+    longest overlap, with all their overlaps, longest first.
     """
     case_stays = sorted(case_stays, key=lambda stay: (stay.arrived_at, stay.visit_id))
     own_ids = {stay.visit_id for stay in case_stays}
-    own_phones = set(case_phones) | {stay.phone for stay in case_stays if stay.phone}
+    own_phones = set(case_phones)
+    own_people = {person_key(stay.name, stay.phone) for stay in case_stays if stay.phone}
     minimum = min_overlap_minutes * 60
-    people: dict[str, Person] = {}
+    people: dict[tuple[str, str], Person] = {}
     seen: set[tuple[int, int]] = set()
-    contacts_per_stay = {stay.visit_id: set() for stay in case_stays}
+    contacts_per_stay: dict[int, set[tuple[str, str]]] = {stay.visit_id: set() for stay in case_stays}
     for contact in candidates:
-        if contact.visit_id in own_ids or contact.phone in own_phones:
+        key = person_key(contact.name, contact.phone)
+        if contact.visit_id in own_ids or contact.phone in own_phones or key in own_people:
             continue
         for case_stay in case_stays:
             if contact.venue_id != case_stay.venue_id or (case_stay.visit_id, contact.visit_id) in seen:
@@ -158,13 +215,13 @@ def find_contacts(case_stays: Iterable[Stay], candidates: Iterable[Stay], min_ov
                                       contact.arrived_at, contact.ends_at)
             if seconds >= minimum and seconds > 0:
                 seen.add((case_stay.visit_id, contact.visit_id))
-                contacts_per_stay[case_stay.visit_id].add(contact.phone)
-                people.setdefault(contact.phone, Person(contact.phone)).overlaps.append(
+                contacts_per_stay[case_stay.visit_id].add(key)
+                people.setdefault(key, Person(contact.phone)).overlaps.append(
                     Overlap(case_stay, contact, seconds))
     for person in people.values():
         person.overlaps.sort(key=lambda overlap: (-overlap.seconds, overlap.contact.arrived_at))
     ordered = sorted(people.values(), key=lambda person: (-person.best.seconds, -person.total_minutes,
-                                                          person.best.contact.arrived_at, person.phone))
+                                                          person.best.contact.arrived_at, person.key))
     results = []
     for stay in case_stays:
         placed = [person for person in ordered if person.best.case_stay.visit_id == stay.visit_id]
@@ -209,11 +266,6 @@ class Rules:
     def not_before(self, now: int) -> int:
         """Visits that arrived at or before this are past the retention."""
         return now - self.retention_days * 86400
-
-
-def fold_name(name: str) -> str:
-    """A name as the case search compares it: case-folded, single spaces."""
-    return " ".join(name.casefold().split())
 
 
 def case_contacts(conn: sqlite3.Connection, rules: Rules, now: int, window_from: int, window_to: int,

@@ -170,10 +170,14 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # Also after a failed COMMIT (disk full, I/O error), which can leave the transaction
+                # open; but SQLite may have rolled back already (e.g. SQLITE_FULL), and a ROLLBACK
+                # with none open would raise over the error that matters.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
         finally:
             if fd is not None:
                 fcntl.flock(fd, fcntl.LOCK_UN)

@@ -20,31 +20,76 @@ import phonenumbers
 # A spreadsheet may start a formula (or DDE call) at these: OWASP and ASVS 1.2.10 name
 # = + - @ tab CR NUL; defusedcsv adds | and %; LF is added because some importers trim it.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\0|%")
+# Characters that read as a trigger once a spreadsheet (or the reader's eye) folds them: the
+# full-width and small forms (＝＋－＠﹦﹢﹣﹫, also ％｜; NFKC folds those to = + - @ % |) and the
+# minus signs and dashes Excel and LibreOffice accept as a minus (− ‐ ‑ ‒ – — ➕ ➖ and the super-
+# and subscript signs, which NFKC folds to − or + =).
+_LOOKALIKE_TRIGGERS = frozenset("\u2212\u2010\u2011\u2012\u2013\u2014\u2015\u2795\u2796\ufe63\u207b\u208b")
+# Fillers that show nothing but are not in a whitespace or format category.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Where a reader with another separator (",", tab, ";" without quotes) or one that splits at line
+# breaks starts a new cell: a trigger right after one of them would start a formula there.
+INNER_SEPARATORS = frozenset(",;\t\r\n")
 ESCAPE = "'"
-# Opened with "," as separator (English Excel), a ";" file is split at commas and line
-# breaks inside cells; a trigger right after one of them would start a new cell there.
-_INNER_TRIGGER = re.compile(r"([,\r\n])(?=[ ]*[=+\-@\t\r\n\0|%])")
 BOM = "\ufeff"
 DELIMITER = ";"
+
+
+def _unseen(ch: str) -> bool:
+    """True for what a spreadsheet may skip (or trim) before it looks for a formula: spaces of
+    every kind (NBSP, U+2000-U+200A, ideographic), zero-width and bidi controls, other control
+    and format characters, and blank fillers."""
+    return ch.isspace() or unicodedata.category(ch) in ("Zs", "Zl", "Zp", "Cc", "Cf") or ch in _BLANK_LETTERS
+
+
+def _is_trigger(ch: str) -> bool:
+    return (ch in FORMULA_TRIGGERS or ch in _LOOKALIKE_TRIGGERS
+            or unicodedata.normalize("NFKC", ch)[:1] in FORMULA_TRIGGERS)
+
+
+def _trigger_follows(text: str, start: int) -> bool:
+    """True when, from `start`, the first character a spreadsheet looks at starts a formula.
+
+    Tab, CR, LF and NUL are triggers of their own (a reader may start there); any other invisible
+    character is skipped, up to the next separator.
+    """
+    for ch in text[start:]:
+        if _is_trigger(ch):
+            return True
+        if ch in INNER_SEPARATORS or not _unseen(ch):
+            return False
+    return False
+
+
+def _guard_inner(text: str) -> str:
+    pieces = []
+    for index, ch in enumerate(text):
+        pieces.append(ch)
+        if ch in INNER_SEPARATORS and _trigger_follows(text, index + 1):
+            pieces.append(ESCAPE)
+    return "".join(pieces)
 
 
 def escape_cell(value: object) -> str:
     """The text of one cell, with an apostrophe in front when a spreadsheet could run it.
 
-    Unlike defusedcsv, a `|` inside an escaped cell is left alone: the apostrophe already
-    makes the whole cell text, and keeping the rest untouched lets a reader get the stored
-    value back by dropping one character. A cell that holds a comma or line break followed
-    by a trigger (never a valid name, phone or time) also gets an apostrophe after that
-    comma or line break, so the file stays safe when opened with the wrong separator.
+    What counts is what a spreadsheet sees: a trigger after leading spaces (NBSP and the other
+    Unicode spaces), zero-width or bidi characters, and the full-width or small forms of
+    `= + - @` are escaped too. Unlike defusedcsv, a `|` inside an escaped cell is left alone: the
+    apostrophe already makes the whole cell text, and keeping the rest untouched lets a reader get
+    the stored value back by dropping one character. A cell that holds a comma, semicolon, tab or
+    line break followed by a trigger (never a valid name, phone or time; a legacy row or a venue
+    name set by IT may) also gets an apostrophe after that character, so the file stays safe when
+    opened with another separator (tab-separated, or ",").
     """
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
     # A legacy value with a lone surrogate cannot be encoded; show U+FFFD instead of failing.
     text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
-    if "," in text or "\r" in text or "\n" in text:
-        text = _INNER_TRIGGER.sub(r"\1" + ESCAPE, text)
-    if text and text[0] in FORMULA_TRIGGERS:
+    if any(ch in INNER_SEPARATORS for ch in text):
+        text = _guard_inner(text)
+    if text and (text[0] in FORMULA_TRIGGERS or _trigger_follows(text, 0)):
         return ESCAPE + text
     return text
 

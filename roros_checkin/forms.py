@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 
 from flask import current_app, request
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import ValidationError
@@ -34,6 +34,15 @@ MESSAGES = {
     "time_too_old": _l("Visits more than 14 days ago are not registered: the data is deleted after 14 days."),
     "consent": _l("You must agree before we can register you."),
 }
+
+
+def phone_at_too_many_venues() -> str:
+    """Why a phone number already stored at several venues just now is not stored again."""
+    from .ratelimit import PHONE_VENUES, PHONE_WINDOW
+
+    return gettext("This phone number was registered at %(venues)d other places in the last %(minutes)d "
+                   "minutes, so it is not registered here now. Try again in a few minutes.",
+                   venues=PHONE_VENUES, minutes=PHONE_WINDOW // 60)
 
 
 def new_idempotency_key() -> str:

@@ -48,18 +48,38 @@ def language_name(code: str) -> str:
 
 
 def select_locale() -> str:
-    """The guest's choice (cookie), else the browser's best match, else bokmål."""
-    languages = current_app.config["LANGUAGES"]
-    chosen = request.cookies.get(COOKIE)
+    """The language of a response: see `guest_language`; the tracing team's pages are bokmål."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    # Staff pages are written in bokmål for municipal staff; their frame (title, header, error
+    # pages under /tracing/) follows, so no page mixes the guest's language with Norwegian.
+    if request.blueprint == "tracing" or request.path.startswith("/tracing/"):
+        return default
+    return guest_language(current_app.config["LANGUAGES"], request.cookies.get(COOKIE),
+                          request.accept_languages, default)
+
+
+def guest_language(languages: list[str], chosen: str | None, accepted, default: str) -> str:
+    """The guest's choice (cookie), else the browser's best offered language, else English or bokmål.
+
+    A browser that names languages, none of them offered (a French phone), gets English, the
+    language a tourist most likely reads; one that names none at all (no header, an empty one,
+    or only "*", which accepts anything) gets the default, bokmål.
+    """
     if chosen in languages:
         return chosen
-    for tag, _quality in request.accept_languages:  # best first
+    named, refused = False, set()
+    for tag, quality in accepted:  # best first
+        if tag == "*":
+            continue
+        named = True
         primary = tag.replace("_", "-").split("-")[0].lower()
         # Browsers say "no", "no-NO" or "nb-NO" for Norwegian bokmål.
         primary = {"no": "nb"}.get(primary, primary)
-        if primary in languages:
+        if quality <= 0:  # "en;q=0": not acceptable
+            refused.add(primary)
+        elif primary in languages:
             return primary
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return "en" if named and "en" in languages and "en" not in refused else default
 
 
 def compile_catalogs(directory: Path = TRANSLATIONS) -> None:

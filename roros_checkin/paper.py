@@ -54,8 +54,12 @@ def _clean_line(line: str, day: str, tz: ZoneInfo, now: int, retention_days: int
 
 
 def store_paper_list(conn: sqlite3.Connection, venue: sqlite3.Row, day: str, text: str, batch: str,
-                     tz: ZoneInfo, now: int, retention_days: int, skew_minutes: int) -> PaperResult:
-    """Store every good line as a `paper` visit (one transaction); report each refused line."""
+                     tz: ZoneInfo, now: int, retention_days: int, skew_minutes: int,
+                     entered_by: int | None = None) -> PaperResult:
+    """Store every good line as a `paper` visit (one transaction); report each refused line.
+
+    `entered_by` is the staff account typing the list: each stored row keeps it (provenance).
+    """
     refused, visits = [], []
     occurrences: Counter[str] = Counter()
     for number, line in enumerate(text.splitlines(), start=1):
@@ -77,5 +81,8 @@ def store_paper_list(conn: sqlite3.Connection, venue: sqlite3.Row, day: str, tex
     stored = 0
     with write_transaction(conn):
         for visit in visits:
-            stored += queries.insert_visit(conn, visit)
+            inserted = queries.insert_visit(conn, visit)
+            if inserted and entered_by is not None:
+                queries.set_visit_entered_by(conn, visit.idempotency_key, entered_by)
+            stored += inserted
     return PaperResult(stored, len(visits) - stored, refused)

@@ -83,22 +83,38 @@ def visit_venue_by_idempotency_key(conn: sqlite3.Connection, key: str) -> int | 
     return None if row is None else row[0]
 
 
+def recent_venues_of_phone(conn: sqlite3.Connection, phone: str, other_than_venue: int, since: int,
+                           not_before: int) -> dict[int, int]:
+    """{venue_id: latest registered_at} of guests' own check-ins with this phone registered after since.
+
+    Paper lists (entered by staff) do not count; `not_before` (the retention boundary on
+    arrived_at) lets visits_phone_arrived find the phone's few rows.
+    """
+    rows = conn.execute(
+        "SELECT venue_id, max(registered_at) FROM visits WHERE phone = ? AND arrived_at > ?"
+        " AND registered_at > ? AND venue_id != ? AND source != 'paper' GROUP BY venue_id",
+        (phone, not_before, since, other_than_venue)).fetchall()
+    return {row[0]: row[1] for row in rows}
+
+
 def receipt(conn: sqlite3.Connection, receipt_hash: str, not_before: int) -> sqlite3.Row | None:
     """What a guest's receipt shows: venue, times, party size. Never name or phone."""
     return conn.execute(
         "SELECT visits.id, visits.arrived_at, visits.left_at, visits.party_size, visits.area,"
-        " visits.source, venues.name AS venue_name, venues.slug AS venue_slug"
+        " visits.source, venues.name AS venue_name, venues.slug AS venue_slug, venues.address AS venue_address"
         " FROM visits JOIN venues ON venues.id = visits.venue_id"
         " WHERE visits.receipt_hash = ? AND visits.arrived_at > ?",
         (receipt_hash, not_before),
     ).fetchone()
 
 
-def record_check_out(conn: sqlite3.Connection, visit_id: int, now: int) -> bool:
-    """Set left_at once; a second check-out changes nothing."""
+def record_check_out(conn: sqlite3.Connection, visit_id: int, now: int, max_stay_seconds: int) -> bool:
+    """Set left_at once, to now but at most max_stay_seconds after arrival; a second check-out
+    changes nothing, and a visit registered afterwards ("retro") has no check-out."""
     cur = conn.execute(
-        "UPDATE visits SET left_at = max(?, arrived_at) WHERE id = ? AND left_at IS NULL",
-        (now, visit_id),
+        "UPDATE visits SET left_at = min(max(?, arrived_at), arrived_at + ?)"
+        " WHERE id = ? AND left_at IS NULL AND source != 'retro'",
+        (now, max_stay_seconds, visit_id),
     )
     return cur.rowcount == 1
 
@@ -259,15 +275,29 @@ class AuditEntry:
     window_to: int | None = None
     result_count: int | None = None
     detail: str | None = None
+    # Keyed hashes of the searched person (audit.person_hashes); never the name or number itself.
+    name_hash: str | None = None
+    phone_hash: str | None = None
 
 
 def insert_audit(conn: sqlite3.Connection, entry: AuditEntry) -> None:
     conn.execute(
         "INSERT INTO audit_log (at, staff, action, case_ref, venue_slug, window_from, window_to,"
-        " result_count, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " result_count, detail, name_hash, phone_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (entry.at, entry.staff, entry.action, entry.case_ref, entry.venue_slug, entry.window_from,
-         entry.window_to, entry.result_count, entry.detail),
+         entry.window_to, entry.result_count, entry.detail, entry.name_hash, entry.phone_hash),
     )
+
+
+def audit_entries_for_person(conn: sqlite3.Connection, name_hash: str | None, phone_hash: str | None,
+                             limit: int) -> list[sqlite3.Row]:
+    """Audit entries whose searched person had this name hash or this phone hash, newest first."""
+    return conn.execute(
+        "SELECT id, at, staff, action, case_ref, venue_slug, window_from, window_to, result_count, detail"
+        " FROM audit_log WHERE (name_hash IS NOT NULL AND name_hash = ?)"
+        " OR (phone_hash IS NOT NULL AND phone_hash = ?) ORDER BY id DESC LIMIT ?",
+        (name_hash, phone_hash, limit),
+    ).fetchall()
 
 
 def audit_entries(conn: sqlite3.Connection, before_id: int | None, limit: int) -> list[sqlite3.Row]:
@@ -392,9 +422,14 @@ def integrity_check(conn: sqlite3.Connection) -> list[str]:
 # --- security: login throttling, staff accounts and sessions -----------------------------
 
 def insert_login_attempt(conn: sqlite3.Connection, username: str, client: str, now: int,
-                         success: bool) -> None:
-    conn.execute("INSERT INTO login_attempts (username, client, at, success) VALUES (?, ?, ?, ?)",
-                 (username, client, now, int(success)))
+                         success: bool) -> int:
+    """Record a login attempt; its id."""
+    return conn.execute("INSERT INTO login_attempts (username, client, at, success) VALUES (?, ?, ?, ?)",
+                        (username, client, now, int(success))).lastrowid
+
+
+def mark_login_attempt_success(conn: sqlite3.Connection, attempt: int) -> None:
+    conn.execute("UPDATE login_attempts SET success = 1 WHERE id = ?", (attempt,))
 
 
 def delete_login_attempts_before(conn: sqlite3.Connection, before: int) -> int:
@@ -638,3 +673,60 @@ def delete_orphaned_case_rows(conn: sqlite3.Connection) -> int:
 
 def count_expired_cases(conn: sqlite3.Connection, cutoff: int) -> int:
     return conn.execute("SELECT count(*) FROM cases WHERE updated_at <= ?", (cutoff,)).fetchone()[0]
+
+
+# --- the guest's rights: access, correction, erasure; paper-row provenance ------------------
+
+def set_visit_entered_by(conn: sqlite3.Connection, idempotency_key: str, staff_id: int) -> None:
+    """Record which staff account typed a visit in (a paper-list row)."""
+    conn.execute("UPDATE visits SET entered_by = ? WHERE idempotency_key = ?", (staff_id, idempotency_key))
+
+
+def visits_of_phone(conn: sqlite3.Connection, phone: str, not_before: int) -> list[sqlite3.Row]:
+    """Every visit stored under one E.164 number inside the retention, oldest first, with who typed it."""
+    return _fetch_all_lenient(
+        conn,
+        "SELECT visits.id, visits.name, visits.phone, visits.party_size, visits.area, visits.arrived_at,"
+        " visits.left_at, visits.registered_at, visits.source, visits.consent_version,"
+        " venues.slug AS venue_slug, venues.name AS venue_name, staff.username AS entered_by"
+        " FROM visits JOIN venues ON venues.id = visits.venue_id"
+        " LEFT JOIN staff ON staff.id = visits.entered_by"
+        " WHERE visits.phone = ? AND visits.arrived_at > ? ORDER BY visits.arrived_at, visits.id",
+        (phone, not_before),
+    )
+
+
+def erasable_visits(conn: sqlite3.Connection, visit_ids: list[int], phone: str) -> list[sqlite3.Row]:
+    """Of visit_ids, those still stored under phone: (id, idempotency_key), for erasure."""
+    return conn.execute(
+        "SELECT visits.id, visits.idempotency_key FROM visits, json_each(?) AS wanted"
+        " WHERE visits.id = wanted.value AND visits.phone = ?",
+        (json.dumps(visit_ids), phone),
+    ).fetchall()
+
+
+def delete_visits(conn: sqlite3.Connection, visit_ids: list[int]) -> int:
+    """Delete visits by id (their derived rows go with them by foreign key); return how many went."""
+    before = conn.total_changes
+    conn.executemany("DELETE FROM visits WHERE id = ?", ((visit_id,) for visit_id in visit_ids))
+    return conn.total_changes - before
+
+
+def delete_visits_by_key(conn: sqlite3.Connection, idempotency_keys: list[str]) -> int:
+    """Delete visits by idempotency key (the same visit in a backup copy); return how many went."""
+    before = conn.total_changes
+    conn.executemany("DELETE FROM visits WHERE idempotency_key = ?", ((key,) for key in idempotency_keys))
+    return conn.total_changes - before
+
+
+def correct_visit(conn: sqlite3.Connection, visit_id: int, phone: str, new_name: str, new_phone: str) -> bool:
+    """Correct the name and number of one visit still stored under phone; False when it is not."""
+    cur = conn.execute("UPDATE visits SET name = ?, phone = ? WHERE id = ? AND phone = ?",
+                       (new_name, new_phone, visit_id, phone))
+    return cur.rowcount == 1
+
+
+def receipt_visit_key(conn: sqlite3.Connection, visit_id: int) -> str | None:
+    """The idempotency key of a visit (to find it again inside the backups)."""
+    row = conn.execute("SELECT idempotency_key FROM visits WHERE id = ?", (visit_id,)).fetchone()
+    return None if row is None else row[0]

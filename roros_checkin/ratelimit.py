@@ -1,158 +1,172 @@
-"""Rate limits on check-in POSTs: stop a script flooding a venue, never a busy venue or a crowd.
+"""Limits on check-in POSTs, set by what abuse costs the register, never by what a crowd looks like.
 
-The limits are counted in memory (one waitress process) over sliding windows and forgotten
-within the hour: client addresses are never written anywhere, least of all beside a visit.
-The address is REMOTE_ADDR as waitress sets it: the peer, or what the configured reverse proxy
-(TRUSTED_PROXY, the one place forwarded headers are trusted) says; a client cannot choose it.
+Only a plausible check-in is looked at: a POST of a form with a well-formed idempotency key, a
+name and a phone, to an existing, active venue. Anything else (no body, a broken key, a 404 or a
+closed venue) is answered by the view and never touches the counters: it neither uses up a real
+guest's budget nor creates limiter state. And only a check-in that stored a row is counted: a
+guest's mistake (400), a re-sent form and a refused attempt cost the register nothing, so they
+count for nothing.
 
-Why these numbers (Røros: cafés, restaurants and bars of 20 to 150 seats):
+Counting is Flask-Limiter's, in memory, one store per app, with its sliding-window counter: two
+counters per key and window, each deleted once its window has passed, so the state is at most a
+few counters per client that stored a check-in in the last two hours, and a check-in's cost does
+not grow with it. (Its moving window keeps an empty list for every key it ever saw: not that.)
+The counters hold client addresses for at most two hours and only in this process's memory; they are never written anywhere, least of all beside a visit. The address is REMOTE_ADDR
+as waitress sets it (the peer, or what the configured TRUSTED_PROXY forwarded; a client cannot
+choose it), and an IPv6 address counts as its /64, the network one subscriber gets.
 
-- QR form, one address at one venue: 20 a minute and 100 an hour. Behind carrier-grade NAT a
-  whole tour group can share one mobile address and scan the poster in the same minute; 20 a
-  minute is a busload, 100 an hour more guests than most venues seat. A script doing better
-  than that is not a crowd.
-- QR form, one address over all venues: 60 a minute. A crowd is at one place at a time.
-- Kiosk (the venue's tablet, one address by design): 10 a minute, 300 an hour, counted apart
-  from the QR form so the tablet and the guests' phones on the venue's Wi-Fi never share a
-  budget. A person needs well over 6 seconds to type a name and a phone number on a tablet,
-  so 10 a minute never stops a queue; it does stop a script using the kiosk path.
-- One venue from everyone: 120 a minute, several times the busiest door in town; it caps
-  a flood spread over many addresses.
+Why these numbers (Røros: cafés, restaurants and bars of 20 to 150 seats; a mobile carrier puts
+many phones behind one IPv4 address, carrier-grade NAT):
 
-Refused attempts are not counted, so a flood from one address never uses up a venue's
-budget for others. RATELIMIT_ENABLED = False switches all of this off (benchmarks).
+- QR form, one address at one venue: 60 stored check-ins a minute, 600 an hour. Thirty guests
+  a minute from one carrier address must all get in (a tour bus emptying at the door), and
+  the bound is twice that so a crowd never meets it; 600 an hour is four times the seats of the
+  largest restaurant in town. A script doing better than that is not a crowd.
+- QR form, one address over all venues: 120 a minute, 1,200 an hour: twice one venue's bound,
+  for the Friday evening when one carrier address serves guests at several venues at once.
+- Kiosk (the venue's tablet, one address by design): 20 a minute, 600 an hour, counted apart
+  from the QR form so the tablet and the phones on the venue's Wi-Fi never share a budget. A
+  person needs well over 6 seconds to type a name and a phone number on a tablet, so one
+  tablet makes at most 10 a minute; 20 lets two tablets share the venue's address.
+- No budget for a whole venue: a budget every client shares is one anybody can spend, and
+  spending it would shut the venue for its real guests. What a flood costs is bounded per
+  address above and per phone below, and it stays visible on the activity page (anomalies.py
+  counts stored rows: a burst at a venue is shown, whoever sent it).
+- One phone number at more than PHONE_VENUES = 3 venues within PHONE_WINDOW = 10 minutes is
+  refused after the third. The centre of Røros is a few minutes' walk across: a guest who
+  moves on checks in at the next place, and three in ten minutes also allows for a poster
+  scanned by mistake at the neighbour's door. A fourth is not someone's evening but a number
+  written into many registers (whose owner the tracing team would then call for every case).
+  This is counted from the stored visits in the database (queries.recent_venues_of_phone),
+  inside the write transaction that stores the visit, so it holds across processes.
+
+Requests running at the same moment are tested together and counted after their response, so
+a burst can pass a bound by at most the number of server threads. RATELIMIT_ENABLED = False
+switches all of this off (benchmarks); `flask check-deploy` flags it.
 """
 from __future__ import annotations
 
-import threading
-from collections import deque
-from dataclasses import dataclass, field
+import ipaddress
+import logging
+import time
 
-from flask import Flask, current_app, request
-from werkzeug.exceptions import TooManyRequests
+from flask import Flask, Response, current_app, g, request
+from flask_limiter import Limit, Limiter, RateLimitExceeded
 
-from . import times
+from . import errors, queries
+from .db import get_db
+from .forms import IDEMPOTENCY_KEY
 
-
-@dataclass(frozen=True)
-class Limit:
-    count: int
-    seconds: int
-
-
-QR_ADDRESS_VENUE = (Limit(20, 60), Limit(100, 3600))
-QR_ADDRESS = (Limit(60, 60),)
-KIOSK_ADDRESS_VENUE = (Limit(10, 60), Limit(300, 3600))
-VENUE = (Limit(120, 60),)
-LONGEST = 3600
-
-# Anomaly for the tracing team (not a limit): this many check-ins from one address at one venue
-# within BURST_WINDOW. A kiosk is one address by design, so its bar is set at tablet speed.
-BURST_WINDOW = 600
-ADDRESS_BURST = {"qr": 10, "kiosk": 40}
-# How long the bursts (counts and times only, no address) are remembered for the activity page.
-BURST_MEMORY = 24 * 3600
-MAX_KEYS = 100_000
+QR_ADDRESS_VENUE = "60 per minute; 600 per hour"
+QR_ADDRESS = "120 per minute; 1200 per hour"
+KIOSK_ADDRESS_VENUE = "20 per minute; 600 per hour"
+PHONE_VENUES = 3
+PHONE_WINDOW = 600
 
 ENDPOINTS = {"checkin.venue_form": "qr", "checkin.kiosk": "kiosk"}
+EXTENSION = "roros_limiter"
+# A key longer than any address: a proxy that forwards something else counts it, truncated.
+ADDRESS_MAX = 64
+
+log = logging.getLogger(__name__)
 
 
-@dataclass
-class AddressBurst:
-    """Many check-ins from one (unnamed) client address at one venue."""
-
-    venue_slug: str
-    source: str
-    first: int
-    last: int
-    count: int
-
-
-@dataclass
-class CheckinLimiter:
-    """Sliding-window counters per key, plus the address bursts they reveal."""
-
-    hits: dict[tuple, deque] = field(default_factory=dict)
-    bursts: deque = field(default_factory=lambda: deque(maxlen=1000))
-    open_bursts: dict[tuple, AddressBurst] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def _recent(self, key: tuple, seconds: int, now: int) -> int:
-        stamps = self.hits.get(key)
-        if not stamps:
-            return 0
-        return sum(1 for stamp in stamps if stamp > now - seconds)
-
-    def _prune(self, now: int) -> None:
-        for key in [key for key, stamps in self.hits.items() if not stamps or stamps[-1] <= now - LONGEST]:
-            del self.hits[key]
-        for key in [key for key, burst in self.open_bursts.items() if burst.last <= now - BURST_WINDOW]:
-            del self.open_bursts[key]
-        while self.bursts and self.bursts[0].last <= now - BURST_MEMORY:
-            self.bursts.popleft()
-
-    def hit(self, address: str, slug: str, source: str, now: int) -> int:
-        """Count one check-in POST; return 0 if allowed, else the seconds to wait."""
-        if source == "kiosk":
-            rules = [(("kiosk", address, slug), KIOSK_ADDRESS_VENUE)]
-        else:
-            rules = [(("qr", address, slug), QR_ADDRESS_VENUE), (("qr-all", address), QR_ADDRESS)]
-        rules.append((("venue", slug), VENUE))
-        with self.lock:
-            if len(self.hits) > MAX_KEYS:
-                self._prune(now)
-            wait = 0
-            for key, limits in rules:
-                for limit in limits:
-                    if self._recent(key, limit.seconds, now) >= limit.count:
-                        stamps = self.hits[key]
-                        oldest_inside = next(stamp for stamp in stamps if stamp > now - limit.seconds)
-                        wait = max(wait, oldest_inside + limit.seconds - now)
-            if wait:
-                return wait
-            for key, _limits in rules:
-                self.hits.setdefault(key, deque()).append(now)
-                while self.hits[key][0] <= now - LONGEST:
-                    self.hits[key].popleft()
-            self._note_burst(address, slug, source, now)
-            return 0
-
-    def _note_burst(self, address: str, slug: str, source: str, now: int) -> None:
-        recent = self._recent((source, address, slug), BURST_WINDOW, now)
-        if recent < ADDRESS_BURST[source]:
-            return
-        burst = self.open_bursts.get((source, address, slug))
-        if burst is None or burst.last <= now - BURST_WINDOW:
-            burst = AddressBurst(slug, source, now, now, recent)
-            self.open_bursts[(source, address, slug)] = burst
-            self.bursts.append(burst)
-        else:
-            burst.last, burst.count = now, burst.count + 1
-
-    def bursts_at(self, slug: str, start: int, end: int) -> list[AddressBurst]:
-        with self.lock:
-            return [burst for burst in self.bursts
-                    if burst.venue_slug == slug and burst.last >= start and burst.first < end]
+def client_address() -> str:
+    """The client's address as counted: IPv4 as it is, IPv6 as its /64."""
+    address = (request.remote_addr or "unknown")[:ADDRESS_MAX]
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
-def limiter(app: Flask | None = None) -> CheckinLimiter:
-    return (app or current_app).extensions["roros_ratelimit"]
+def _address_at_venue() -> str:
+    return f"{client_address()} {request.view_args['slug']}"
 
 
-def limit_checkins() -> None:
-    """Before a check-in POST: answer 429 (the guest's language, with Retry-After) past a limit."""
-    source = ENDPOINTS.get(request.endpoint or "")
-    if source is None or request.method != "POST" or not current_app.config["RATELIMIT_ENABLED"]:
-        return
+def plausible_checkin() -> bool:
+    """A POST that could be a guest's check-in: form, key, name and phone, to an open venue.
+
+    Decided once per request (each limit asks), and before any counter is looked at.
+    """
+    if "roros_plausible_checkin" not in g:
+        g.roros_plausible_checkin = _plausible()
+    return g.roros_plausible_checkin
+
+
+def _plausible() -> bool:
+    if request.method != "POST" or request.endpoint not in ENDPOINTS:
+        return False
+    if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return False
+    form = request.form
+    if not IDEMPOTENCY_KEY.fullmatch(form.get("idempotency_key", "")):
+        return False
+    if not form.get("name", "").strip() or not form.get("phone", "").strip():
+        return False
     slug = (request.view_args or {}).get("slug", "")
-    if len(slug) > 64:
-        return  # no such venue; the view answers 404
-    wait = limiter().hit(request.remote_addr or "unknown", slug, source, times.now())
-    if wait:
-        current_app.logger.warning("check-in rate limit at %s (%s) for %d s", slug, source, wait)
-        raise TooManyRequests(retry_after=wait)
+    venue = queries.venue_by_slug(get_db(), slug) if len(slug) <= 64 else None
+    return venue is not None and bool(venue["active"])
+
+
+def _not_a_checkin_post() -> bool:
+    return request.method != "POST" or request.endpoint not in ENDPOINTS
+
+
+def _not_checkin_at(source: str):
+    def exempt() -> bool:
+        return ENDPOINTS.get(request.endpoint or "") != source or not plausible_checkin()
+    return exempt
+
+
+def count_stored_checkin() -> None:
+    """Called by the view once a check-in stored a row: only such a check-in is counted."""
+    g.roros_checkin_stored = True
+
+
+def _stored(_response: Response) -> bool:
+    return g.get("roros_checkin_stored", False)
+
+
+def _limits() -> list[Limit]:
+    def rule(limits: str, key, source: str) -> Limit:
+        return Limit(limits, key_function=key, exempt_when=_not_checkin_at(source), deduct_when=_stored)
+
+    return [rule(QR_ADDRESS_VENUE, _address_at_venue, "qr"),
+            rule(QR_ADDRESS, client_address, "qr"),
+            rule(KIOSK_ADDRESS_VENUE, _address_at_venue, "kiosk")]
+
+
+def limiter(app: Flask | None = None) -> Limiter:
+    return (app or current_app).extensions[EXTENSION]
+
+
+def too_many(error: RateLimitExceeded):
+    """The 429 page in the guest's language, with the seconds until the window lets one more in."""
+    current = limiter().current_limit
+    wait = 60
+    if current is not None:  # reset_at is rounded up a second: never say more than the window
+        wait = max(1, min(int(current.reset_at - time.time()), current.limit.get_expiry()))
+    source = ENDPOINTS.get(request.endpoint or "", "?")
+    log.warning("check-in rate limit at %r (%s): %s, %d s", (request.view_args or {}).get("slug"), source,
+                error.limit.limit, wait)
+    body, status = errors.render_error(429)
+    return body, status, {"Retry-After": str(wait)}
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["roros_ratelimit"] = CheckinLimiter()
-    app.before_request(limit_checkins)
+    # One limiter (and one in-memory store) per app: apps in one process never share counters.
+    limiter_ = Limiter(client_address, default_limits=_limits(), storage_uri="memory://",
+                       strategy="sliding-window-counter", headers_enabled=False)
+    # Every other request (pages, assets, the tracing side) skips the limits before they are looked up.
+    limiter_.request_filter(_not_a_checkin_post)
+    limiter_.init_app(app)
+    app.extensions[EXTENSION] = limiter_
+    app.register_error_handler(RateLimitExceeded, too_many)
+    # Flask-Limiter logs each refusal with its key, i.e. the client's address: not in this log.
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)

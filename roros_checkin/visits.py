@@ -9,10 +9,21 @@ from typing import Any
 
 from flask import current_app
 
-from . import queries
+from . import queries, ratelimit
 from .db import write_transaction
 
 SOURCES = ("qr", "kiosk", "retro", "paper")
+# A check-out ends a stay at most this long after arrival: a receipt left open for days (or one
+# checked out long after the guest went home) must not make a stay that overlaps everyone.
+CHECK_OUT_MAX_HOURS = 24
+
+
+class PhoneAtTooManyVenues(Exception):
+    """The phone number was stored at ratelimit.PHONE_VENUES other venues within PHONE_WINDOW."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 def receipt_token(idempotency_key: str) -> str:
@@ -32,6 +43,9 @@ def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str
 
     A visit with a time given afterwards is stored with source "retro" and that time.
     Storing the same idempotency key again stores nothing and gives the same token.
+    With the limits on, a phone already stored at PHONE_VENUES other venues within PHONE_WINDOW
+    raises PhoneAtTooManyVenues and nothing is stored: the count is read in the same write
+    transaction as the insert, so parallel requests and other processes cannot slip past it.
     `language` is the form's language, kept so that an SMS to the guest is written in it.
     """
     arrived_at = now
@@ -53,9 +67,21 @@ def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str
         consent_version=current_app.config["CONSENT_VERSION"],
         language=language,
     )
+    limited = current_app.config["RATELIMIT_ENABLED"]
     with write_transaction(conn):
+        if limited:
+            _check_phone_venues(conn, visit, now)
         queries.insert_visit(conn, visit)
     return token
+
+
+def _check_phone_venues(conn: sqlite3.Connection, visit: queries.NewVisit, now: int) -> None:
+    since = now - ratelimit.PHONE_WINDOW
+    not_before = now - current_app.config["RETENTION_DAYS"] * 86400
+    latest = queries.recent_venues_of_phone(conn, visit.phone, visit.venue_id, since, not_before)
+    if len(latest) >= ratelimit.PHONE_VENUES:
+        # One more venue is allowed once the longest-ago of them leaves the window.
+        raise PhoneAtTooManyVenues(max(1, min(latest.values()) + ratelimit.PHONE_WINDOW - now))
 
 
 def find_receipt(conn: sqlite3.Connection, token: str, now: int) -> sqlite3.Row | None:
@@ -64,6 +90,12 @@ def find_receipt(conn: sqlite3.Connection, token: str, now: int) -> sqlite3.Row 
     return queries.receipt(conn, receipt_hash(token), not_before)
 
 
+def can_check_out(visit: sqlite3.Row) -> bool:
+    """Only a visit still open, and not one registered afterwards (it is over already), is checked out."""
+    return visit["left_at"] is None and visit["source"] != "retro"
+
+
 def check_out(conn: sqlite3.Connection, visit_id: int, now: int) -> bool:
+    """End a stay now, or CHECK_OUT_MAX_HOURS after arrival if that is earlier."""
     with write_transaction(conn):
-        return queries.record_check_out(conn, visit_id, now)
+        return queries.record_check_out(conn, visit_id, now, CHECK_OUT_MAX_HOURS * 3600)

@@ -9,7 +9,7 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pyotp
@@ -49,6 +49,17 @@ def save(page: Page, out: Path, name: str) -> Path:
     return path
 
 
+def save_element(locator, out: Path, name: str) -> Path:
+    """Screenshot one element (a picture on a page), reduced like save()."""
+    path = out / f"{name}.png"
+    locator.screenshot(path=str(path))
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
+    print(f"{path}: {path.stat().st_size // 1024} KB")
+    return path
+
+
 def check_in(page: Page, name: str, phone: str, area: str = "") -> None:
     page.goto(f"/v/{DEMO}" + (f"?area={area}" if area else ""))
     page.fill("#name", name)
@@ -56,6 +67,38 @@ def check_in(page: Page, name: str, phone: str, area: str = "") -> None:
     page.check("#consent")
     with page.expect_navigation():
         page.click("form.checkin button[type=submit]")
+
+
+def yesterday_evening(database: Path) -> None:
+    """Made-up visits at the demo venue last evening, written as stored rows: the case (the first
+    guest) and contacts who checked out, who did not (an estimated end), and a short overlap."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from roros_checkin.validation import parse_local_time
+
+    oslo = ZoneInfo("Europe/Oslo")
+    day = (datetime.now(oslo).date() - timedelta(days=1)).isoformat()
+    rows = [(GUESTS[0], "18:00", "20:30", "Bord 4"), (("Per Hansen", "+47 412 34 570"), "17:30", "18:40", "Bord 2"),
+            (("Åse Øvrebø", "+47 412 34 571"), "19:00", None, "Bord 5"),
+            (("Lise Lund", "+47 412 34 572"), "18:15", "21:00", "Bord 6"),
+            (("Kort Besøk", "+47 412 34 573"), "20:20", "21:10", "Baren")]
+    conn = db.connect(str(database))
+    try:
+        venue = queries.venue_by_slug(conn, DEMO)
+        with write_transaction(conn):
+            for number, ((name, phone), arrived, left, area) in enumerate(rows):
+                arrived_at = parse_local_time(f"{day}T{arrived}", oslo)
+                key = f"screenshot-visit-{number:04d}-yesterday"
+                queries.insert_visit(conn, queries.NewVisit(
+                    venue_id=venue["id"], name=name, phone="+47" + phone[4:].replace(" ", ""), party_size=1,
+                    area=area, arrived_at=arrived_at, registered_at=arrived_at, source="qr",
+                    idempotency_key=key, receipt_hash=None, consent_version=None))
+                if left:
+                    visit_id = conn.execute("SELECT id FROM visits WHERE idempotency_key = ?", (key,)).fetchone()[0]
+                    queries.record_check_out(conn, visit_id, parse_local_time(f"{day}T{left}", oslo))
+    finally:
+        conn.close()
 
 
 def log_in(page: Page, secret: str) -> None:
@@ -87,6 +130,16 @@ def tracing_result(page: Page, out: Path) -> None:
         form.locator("button[type=submit]").click()
     page.locator("section.result").evaluate("element => element.scrollIntoView()")
     save(page, out, "tracing-result")
+    timeline = page.locator("figure.timeline").first
+    if timeline.count():
+        save_element(timeline, out, "tracing-timeline")
+    print_button = page.get_by_role("button", name="Ringeliste for utskrift")
+    if print_button.count():
+        with page.expect_navigation():
+            print_button.click()
+        page.emulate_media(media="print")
+        save(page, out, "call-list")
+        page.emulate_media(media="screen")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -105,12 +158,16 @@ def main(argv: list[str] | None = None) -> None:
                 queries.insert_staff(conn, STAFF_USER, auth.hash_password(STAFF_PASSWORD), "tracer", secret,
                                      int(time.time()))
             conn.close()
+            yesterday_evening(server.database)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
                 phone = browser.new_context(**PHONE, base_url=server.base)
                 page = phone.new_page()
                 for index, (name, number) in enumerate(GUESTS[1:], start=2):
                     check_in(page, name, number, area=f"Bord {index}")
+                    if index == 2:  # one guest checks out, so the timeline shows a known end too
+                        with page.expect_navigation():
+                            page.click("form[action$='/checkout'] button[type=submit]")
                 page.goto(f"/v/{DEMO}?area=Bord+4")
                 page.fill("#name", GUESTS[0][0])
                 page.fill("#phone", GUESTS[0][1])

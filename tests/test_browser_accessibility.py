@@ -39,6 +39,12 @@ def kiosk_confirmation(page):
     submit(page)
 
 
+def kiosk_with_errors(page):
+    page.goto(f"/kiosk/{DEMO}")
+    fill_guest(page, phone="12", consent=False)
+    submit(page)
+
+
 def remembered(page):
     page.goto(f"/v/{DEMO}")
     fill_guest(page)
@@ -72,6 +78,7 @@ STATES = {
     "after check-out": after_check_out,
     "kiosk": lambda page: page.goto(f"/kiosk/{DEMO}"),
     "kiosk confirmation": kiosk_confirmation,
+    "kiosk with errors": kiosk_with_errors,
     "privacy": lambda page: page.goto("/privacy"),
     "404": lambda page: page.goto("/v/no-such-place"),
     "closed venue": lambda page: page.goto(f"/v/{CLOSED}"),

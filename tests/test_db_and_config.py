@@ -113,3 +113,30 @@ def test_defaults(tmp_path):
     assert app.config["MIN_OVERLAP_MINUTES"] == 15
     assert app.config["RATELIMIT_ENABLED"] is True
     assert app.debug is False
+
+
+def test_a_failed_commit_is_rolled_back_and_leaves_the_database_writable(app, conn):
+    """A COMMIT that fails (here a deferred foreign key) must not leave the write lock held."""
+    with app.app_context():
+        writer = db.get_db()
+        with pytest.raises(sqlite3.IntegrityError):
+            with db.write_transaction(writer):
+                writer.execute("PRAGMA defer_foreign_keys = ON")
+                writer.execute("INSERT INTO visits (venue_id, name, phone, party_size, arrived_at, registered_at,"
+                               " source, idempotency_key, receipt_hash, consent_version)"
+                               " VALUES (999, 'x', '+4791234567', 1, 0, 0, 'qr', 'k-0123456789abcdef', 'h', 'v')")
+        assert not writer.in_transaction
+    with db.write_transaction(conn):
+        conn.execute("INSERT INTO venues (slug, name, address, active, created_at) VALUES ('a', 'A', '', 1, 0)")
+    assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 0
+
+
+def test_an_error_after_sqlite_rolled_back_by_itself_is_the_error_raised(app):
+    """When the body's error already ended the transaction, that error comes out, not ROLLBACK's."""
+    with app.app_context():
+        writer = db.get_db()
+        with pytest.raises(ZeroDivisionError):
+            with db.write_transaction(writer):
+                writer.execute("ROLLBACK")
+                raise ZeroDivisionError
+        assert not writer.in_transaction

@@ -13,9 +13,10 @@ def test_remember_me_choice_is_never_a_form_field(client, venue):
     assert 'src="/static/remember.js"' in html
 
 
-def test_kiosk_offers_no_remember_me_and_loads_no_script(client, venue):
+def test_kiosk_offers_no_remember_me_and_loads_only_its_idle_script(client, venue):
     html = client.get("/kiosk/kaffestuggu").get_data(as_text=True)
-    assert "remember-me" not in html and "<script" not in html
+    assert "remember-me" not in html and "remember.js" not in html
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/kiosk.js" defer>']
     assert 'autocomplete="off"' in html
 
 

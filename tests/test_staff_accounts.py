@@ -64,6 +64,39 @@ def test_weak_passwords_are_refused(runner, password, conn):
     assert conn.execute("SELECT count(*) FROM staff").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("password", ["123456789012", "111111111112", "zaq12wsxcde3", "1qaz2wsx3edc4rfv",
+                                      "RorosCheckin12", "Smittesporing2026!", "abcdefghijkl1",
+                                      "asdfghjkløæ12", "qwertzuiopasdf"])
+@pytest.mark.parametrize("command", ["add", "passwd"])
+def test_guessable_passwords_are_refused_by_the_strength_estimate(runner, conn, password, command):
+    if command == "passwd":
+        assert add(runner, username="ola").exit_code == 0
+        before = conn.execute("SELECT password_hash FROM staff").fetchone()[0]
+        result = runner.invoke(args=["staff", "passwd", "ola", "--password-stdin"], input=password + "\n")
+        assert conn.execute("SELECT password_hash FROM staff").fetchone()[0] == before
+    else:
+        result = add(runner, username="ola", password=password)
+        assert conn.execute("SELECT count(*) FROM staff").fetchone()[0] == 0
+    assert result.exit_code != 0
+    assert "too easy to guess" in result.output or "common passwords" in result.output
+    # The rule is said in the error, not only that the password was refused.
+    assert "zxcvbn" in result.output or "common passwords" in result.output
+
+
+def test_the_municipality_and_the_username_count_as_known_words():
+    # Without the context these pass; with it they are a name and a year.
+    assert passwords.strength("Ølbergvegen-Roros-Kari", []) == 4
+    assert passwords.password_problem("Vestby kommune 2026", "ola", "Vestby kommune") is not None
+    assert passwords.password_problem("Vestby kommune 2026", "ola", "Røros kommune") is None
+    assert passwords.password_problem("olanordmann-2026!", "ola.nordmann") is not None
+
+
+def test_the_strength_rule_keeps_long_phrases_and_the_tests_password():
+    for phrase in (TEST_PASSWORD, NEW_PASSWORD, "demo password for screenshots",
+                   "fjellvind over bergstaden i januar " * 3):
+        assert passwords.password_problem(phrase[:128], "kari", "Røros kommune") is None, phrase
+
+
 def test_password_containing_the_username_is_refused(runner):
     result = add(runner, username="kari.nordmann", password="kari.nordmann-sin-kode")
     assert result.exit_code != 0 and "username" in result.output

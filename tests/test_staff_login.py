@@ -407,3 +407,49 @@ def test_login_with_evil_next_lands_on_tracing(client, kari, clock):
 def test_login_with_tracing_next_goes_there(client, kari, clock):
     response = login(client, one_time=code(clock), next_url="/tracing/some/page")
     assert response.headers["Location"] == "/tracing/some/page"
+
+
+# --- parallel guesses against the real server ------------------------------------------------
+
+@pytest.mark.slow
+def test_parallel_wrong_passwords_get_no_more_401s_than_allowed_on_the_real_server(tmp_path):
+    """Twelve wrong passwords at once: each attempt is reserved before its hash, so at most five 401s."""
+    import subprocess
+    import sys
+    import threading
+
+    from server import ROOT, Browser, Server
+
+    from roros_checkin.tracing import throttle
+
+    server = Server(tmp_path, env={"ROROS_TWO_FACTOR_ENABLED": "false"})
+    added = subprocess.run([sys.executable, "-m", "flask", "staff", "add", "kari", "--password-stdin"],
+                           cwd=ROOT, env=server.environ, input=TEST_PASSWORD + "\n", capture_output=True,
+                           text=True, timeout=60, check=False)
+    assert added.returncode == 0, added.stderr
+    server.start()
+    try:
+        browsers = [Browser(server.base) for _ in range(12)]
+        forms = [{"csrf_token": browser.form_tokens("/tracing/login")["csrf_token"], "username": "kari",
+                  "password": f"wrong guess {n}"} for n, browser in enumerate(browsers)]
+        start = threading.Barrier(12)
+        statuses: list[int] = []
+
+        def guess(browser: Browser, form: dict) -> None:
+            start.wait()
+            statuses.append(browser.request("/tracing/login", form)[0])
+
+        threads = [threading.Thread(target=guess, args=pair) for pair in zip(browsers, forms)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        # The owner, from the same address, is held back too: the five failures were recorded.
+        owner = Browser(server.base)
+        data = {"csrf_token": owner.form_tokens("/tracing/login")["csrf_token"], "username": "kari",
+                "password": TEST_PASSWORD}
+        owner_status = owner.request("/tracing/login", data)[0]
+    finally:
+        server.stop()
+    assert sorted(statuses) == [401] * throttle.FREE["pair"] + [429] * (12 - throttle.FREE["pair"])
+    assert owner_status == 429

@@ -10,11 +10,11 @@ CASE_PHONE = "+4791234567"
 
 
 def stay(visit_id: int, arrived: str, left: str | None = None, phone: str | None = None, party_size: int = 1,
-         venue_id: int = 1) -> Stay:
+         venue_id: int = 1, name: str | None = None) -> Stay:
     arrived_at = at(arrived)
     left_at = at(left) if left else None
     return Stay(visit_id=visit_id, venue_id=venue_id, venue_slug="kaffestuggu", venue_name="Kaffestuggu",
-                name=f"Gjest {visit_id}", phone=phone or f"+479000{visit_id:04d}", party_size=party_size,
+                name=name or f"Gjest {visit_id}", phone=phone or f"+479000{visit_id:04d}", party_size=party_size,
                 area=None, arrived_at=arrived_at, left_at=left_at, source="qr",
                 ends_at=stay_end(arrived_at, left_at, 180))
 
@@ -89,16 +89,39 @@ def test_other_venue_is_no_contact():
 
 
 def test_the_case_is_not_its_own_contact():
+    case = stay(1, "2026-11-19T18:00", "2026-11-19T20:00", phone=CASE_PHONE, name="Kari Nordmann")
+    # The case's own visit, and another visit of the same person (name written differently).
+    assert people(case, case, stay(2, "2026-11-19T18:30", phone=CASE_PHONE, name="kari  NORDMANN")) == []
+    # A searched phone of the case is never a contact, whoever gave it.
+    assert find_contacts([case], [stay(3, "2026-11-19T18:30", phone=CASE_PHONE)], 15, [CASE_PHONE]).people == []
+
+
+def test_someone_else_on_the_case_phone_is_a_person_of_their_own():
+    case = stay(1, "2026-11-19T18:00", "2026-11-19T20:00", phone=CASE_PHONE, name="Mor Hansen")
+    found = people(case, stay(2, "2026-11-19T18:30", phone=CASE_PHONE, name="Sønn Hansen"))
+    assert [p.name for p in found] == ["Sønn Hansen"]
+
+
+def test_a_shared_phone_is_as_many_people_as_names_and_one_call():
     case = stay(1, "2026-11-19T18:00", "2026-11-19T20:00", phone=CASE_PHONE)
-    assert people(case, case, stay(2, "2026-11-19T18:30", phone=CASE_PHONE)) == []
+    family = "+4798765432"
+    result = find_contacts([case], [stay(2, "2026-11-19T18:00", phone=family, name="Mor Hansen"),
+                                    stay(3, "2026-11-19T18:30", phone=family, name="Sønn Hansen", party_size=3),
+                                    stay(4, "2026-11-19T18:30", "2026-11-19T18:50", name="Per Olsen")], 15)
+    assert [p.name for p in result.people] == ["Mor Hansen", "Sønn Hansen", "Per Olsen"]
+    assert result.total_people == 5 and result.case_stays[0].contact_count == 3
+    assert [(call.phone, call.names, call.party_size) for call in result.calls] == [
+        (family, ["Mor Hansen", "Sønn Hansen"], 4), ("+4790000004", ["Per Olsen"], 1)]
 
 
 def test_same_person_at_two_case_visits_appears_once_with_both_overlaps():
     first = stay(1, "2026-11-18T12:00", "2026-11-18T13:00", phone=CASE_PHONE)
     second = stay(2, "2026-11-19T18:00", "2026-11-19T20:00", phone=CASE_PHONE)
     friend = "+4798765432"
-    result = find_contacts([first, second], [stay(3, "2026-11-18T12:30", "2026-11-18T14:00", phone=friend),
-                                             stay(4, "2026-11-19T18:00", "2026-11-19T19:30", phone=friend),
+    result = find_contacts([first, second], [stay(3, "2026-11-18T12:30", "2026-11-18T14:00", phone=friend,
+                                                  name="Per Hansen"),
+                                             stay(4, "2026-11-19T18:00", "2026-11-19T19:30", phone=friend,
+                                                  name="Per Hansen"),
                                              stay(5, "2026-11-19T19:00", "2026-11-19T19:20")], 15)
     assert [p.phone for p in result.people] == [friend, "+4790000005"]
     person = result.people[0]

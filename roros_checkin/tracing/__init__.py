@@ -9,4 +9,4 @@ bp = Blueprint("tracing", __name__, url_prefix="/tracing")
 # requires one: the check is on the blueprint, so a new route cannot be left open.
 PUBLIC_ENDPOINTS = frozenset({"tracing.login"})
 
-from . import auth, views  # noqa: E402,F401  (registers the routes on bp)
+from . import auth, refusals, views  # noqa: E402,F401  (registers the routes and handlers on bp)

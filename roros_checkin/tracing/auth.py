@@ -162,17 +162,18 @@ def login():
     # REMOTE_ADDR as waitress sets it: the real client, or what the configured proxy forwarded.
     client = request.remote_addr or "unknown"
     username = (form.username.data or "").strip().lower()[:USERNAME_MAX]
-    wait = throttle.retry_after(conn, username, client, now)
-    if wait:
+    # Reserved before the hash, so parallel guesses cannot all pass the check at once.
+    attempt, wait = throttle.reserve_attempt(conn, username, client, now)
+    if attempt is None:
         log.warning("login refused for user %r from %s: throttled for %d s", username, client, wait)
         body, status = _login_page(form, 429, wait_minutes=max(1, -(-wait // 60)))
         return body, status, {"Retry-After": str(wait)}
     staff = _check_password(conn, username, form.password.data or "")
     ok = staff is not None and (not two_factor_on or _check_code(conn, staff, form.code.data or "", now))
-    throttle.record_attempt(conn, username, client, now, ok)
     if not ok:
         log.warning("login failed for user %r from %s", username, client)
         return _login_page(form, 401, failed=True)
+    throttle.record_success(conn, attempt)
     log.info("login for user %r from %s", username, client)
     old = request.cookies.get(cookie_name())
     if old:

@@ -13,8 +13,9 @@ from wtforms.validators import ValidationError
 from .. import times, validation
 from ..validation import InvalidInput
 
-# A saksnummer such as "2026/1234" or "SMITTE-17": it must hold a digit, so a name cannot
-# pass as one (the case reference goes into the audit log).
+# A saksnummer such as "2026/1234" or "SAK-2026-001": whatever the deployment's CASE_REF_PATTERN,
+# at most 40 of these characters and a digit, so a name cannot pass as one (it goes into the
+# audit log, and says which case a search was for).
 CASE_REF = re.compile(r"[A-Za-z0-9ÆØÅæøå][A-Za-z0-9ÆØÅæøå/._ -]{0,39}")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -40,9 +41,12 @@ def _message(error: InvalidInput) -> str:
 
 
 def clean_case_ref(raw: str) -> str:
+    """The case reference with spaces collapsed, if it has the deployment's format (CASE_REF_PATTERN)."""
     text = " ".join(raw.split())
-    if not CASE_REF.fullmatch(text) or not any(ch.isdigit() for ch in text):
-        raise ValidationError("Skriv saksnummeret (1–40 tegn med minst ett tall, for eksempel 2026/1234).")
+    config = current_app.config
+    if (not CASE_REF.fullmatch(text) or not any(ch.isdigit() for ch in text)
+            or not re.fullmatch(config["CASE_REF_PATTERN"], text)):
+        raise ValidationError(config["CASE_REF_MESSAGE"])
     return text
 
 
@@ -165,6 +169,38 @@ class VenueSearchForm(_WindowForm):
 
     def search_fields(self) -> dict[str, str]:
         return {field.name: field.data or "" for field in (self.venue, self.case_ref, self.from_, self.to)}
+
+
+class PersonLookupForm(FlaskForm):
+    """An admin's check: was this phone number or name searched for, by whom, for which case?"""
+
+    phone = StringField("Telefonnummer")
+    name = StringField("… eller navn")
+    reason = StringField("Hvorfor du sjekker (saksnummer, henvendelse e.l.)")
+    cleaned: dict[str, Any]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        self.cleaned = {}
+        if not super().validate(extra_validators):
+            return False
+        phone, name = (self.phone.data or "").strip(), (self.name.data or "").strip()
+        reason = " ".join((self.reason.data or "").split())
+        try:
+            if phone:
+                self.cleaned["phone"] = validation.clean_phone(phone)
+            elif name:
+                self.cleaned["name"] = validation.clean_name(name)
+            else:
+                self.form_errors.append("Skriv telefonnummeret eller navnet du vil sjekke.")
+                return False
+        except InvalidInput as error:
+            (self.phone if phone else self.name).errors = [_message(error)]
+            return False
+        if not CASE_REF.fullmatch(reason) or not any(ch.isdigit() for ch in reason):
+            self.reason.errors = ["Skriv hvorfor du sjekker, med et saks- eller journalnummer (for eksempel 2026/1234)."]
+            return False
+        self.cleaned["reason"] = reason
+        return True
 
 
 class PaperListForm(FlaskForm):

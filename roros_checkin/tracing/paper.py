@@ -41,7 +41,7 @@ def paper_list() -> Response | str | tuple[str, int]:
     config = current_app.config
     outcome = paper.store_paper_list(conn, venue, day, form.rows.data, form.batch.data[:64],
                                      times.local_zone(), times.now(), config["RETENTION_DAYS"],
-                                     config["CLOCK_SKEW_MINUTES"])
+                                     config["CLOCK_SKEW_MINUTES"], entered_by=g.staff["staff_id"])
     day_start = validation.parse_local_time(day + "T00:00", times.local_zone())
     audit.record(conn, queries.AuditEntry(
         at=times.now(), staff=g.staff["username"], action="paper_entry", venue_slug=venue["slug"],

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import Response, current_app, g, render_template
 
-from .. import audit, cases, contacts, export, queries, times
+from .. import audit, cases, contacts, export, queries, timeline, times
 from ..db import get_db
 from . import bp
 from .forms import CaseSearchForm, VenueSearchForm
@@ -37,6 +37,12 @@ def phone(e164: str) -> str:
     return export.phone_for_display(e164)
 
 
+@bp.app_template_global("case_timelines")
+def case_timelines(result: contacts.ContactResult) -> list[timeline.Timeline]:
+    """The timeline of each case stay of a result, for templates/tracing/_timeline.html."""
+    return timeline.for_result(result, current_app.config["MIN_OVERLAP_MINUTES"], times.local_zone())
+
+
 def _rules() -> contacts.Rules:
     return contacts.Rules.from_config(current_app.config)
 
@@ -53,10 +59,11 @@ def _log(action: str, form: CaseSearchForm | VenueSearchForm, count: int, venue:
         detail = "navn"
     else:
         detail = None
+    hashes = audit.person_hashes(current_app.config["SECRET_KEY"], cleaned.get("phone"), cleaned.get("name"))
     audit.record(get_db(), queries.AuditEntry(
         at=times.now(), staff=g.staff["username"], action=action, case_ref=cleaned["case_ref"],
         venue_slug=venue, window_from=cleaned["window_from"], window_to=cleaned["window_to"],
-        result_count=count, detail=detail))
+        result_count=count, detail=detail, **hashes))
 
 
 def _case_result(form: CaseSearchForm) -> contacts.ContactResult:

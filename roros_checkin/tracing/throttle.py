@@ -12,7 +12,12 @@ successful login:
 
 Past the free failures each further attempt must wait BASE_DELAY, doubling per failure up to
 MAX_DELAY after the latest failure. Attempts refused for waiting are logged but not counted,
-so hammering does not stretch the wait. An hour allows at most about 20 failures per account,
+so hammering does not stretch the wait.
+
+An attempt is reserved before its password is hashed (about 0.4 s): one write transaction checks
+the wait and records the attempt as a failure, and a correct password turns it into a success
+afterwards. Parallel guesses therefore queue on the write lock and each sees the ones before it,
+however many the server takes at once (and whichever process takes them). An hour allows at most about 20 failures per account,
 well inside ASVS's 100. Delays, not a lock: nobody is locked out for good.
 """
 from __future__ import annotations
@@ -52,7 +57,20 @@ def retry_after(conn: sqlite3.Connection, username: str, client: str, now: int) 
     return max(0, wait)
 
 
-def record_attempt(conn: sqlite3.Connection, username: str, client: str, now: int, success: bool) -> None:
+def reserve_attempt(conn: sqlite3.Connection, username: str, client: str, now: int) -> tuple[int | None, int]:
+    """Check and record an attempt at once: (attempt id, 0), or (None, seconds to wait) and nothing recorded.
+
+    The attempt is recorded as a failure; record_success turns it into a success.
+    """
     with write_transaction(conn):
-        queries.insert_login_attempt(conn, username, client, now, success)
+        wait = retry_after(conn, username, client, now)
+        if wait:
+            return None, wait
+        attempt = queries.insert_login_attempt(conn, username, client, now, False)
         queries.delete_login_attempts_before(conn, now - KEEP_ATTEMPTS_DAYS * 86400)
+    return attempt, 0
+
+
+def record_success(conn: sqlite3.Connection, attempt: int) -> None:
+    with write_transaction(conn):
+        queries.mark_login_attempt_success(conn, attempt)

@@ -1,13 +1,25 @@
-"""The tracing team's start page, the audit log (admins) and venue activity."""
+"""The tracing team's start page, the audit log and its person check (admins) and venue activity."""
 from __future__ import annotations
+
+import logging
 
 from flask import abort, current_app, g, render_template, request
 
 from .. import activity, anomalies, audit, queries, times
 from ..db import get_db
-from . import bp, casework, paper, search  # noqa: F401  (registers their routes on bp)
+from . import bp, casework, paper, person, search  # noqa: F401  (registers their routes on bp)
+from .forms import PersonLookupForm
 
+log = logging.getLogger(__name__)
 AUDIT_PAGE = 200
+
+
+def require_admin() -> None:
+    """403 for anyone but an admin; the refusal is logged (who and which page, nothing personal)."""
+    if g.staff["role"] != "admin":
+        log.warning("admin page %r refused for user %r (role %r)", request.path, g.staff["username"],
+                    g.staff["role"])
+        abort(403)
 
 
 @bp.get("/")
@@ -18,8 +30,7 @@ def index() -> str:
 @bp.get("/audit")
 def audit_log() -> str:
     """The audit log, newest first; read-only: the app has no way to change an entry."""
-    if g.staff["role"] != "admin":
-        abort(403)
+    require_admin()
     before = request.args.get("before", "")
     entries = queries.audit_entries(get_db(), int(before) if before.isdigit() and len(before) < 18 else None,
                                     AUDIT_PAGE)
@@ -34,3 +45,27 @@ def venue_activity() -> str:
     odd = anomalies.anomalies_per_venue(conn, now - anomalies.ANOMALY_HOURS * 3600, now + 60)
     return render_template("tracing/activity.html", activity=data, anomalies=odd,
                            anomaly_hours=anomalies.ANOMALY_HOURS)
+
+
+@bp.route("/audit/person", methods=["GET", "POST"])
+def person_lookup() -> str | tuple[str, int]:
+    """Was this person searched for? Every search of the phone or name, by whom, for which case.
+
+    The name or number is compared by its keyed hash and never stored; the check itself is an
+    audit entry of its own (with the same hash), so checks are as visible as searches.
+    """
+    require_admin()
+    form = PersonLookupForm()
+    if not form.is_submitted():
+        return render_template("tracing/audit_person.html", form=form, entries=None, actions=audit.ACTIONS)
+    if not form.validate():
+        return render_template("tracing/audit_person.html", form=form, entries=None, actions=audit.ACTIONS), 400
+    cleaned, secret = form.cleaned, current_app.config["SECRET_KEY"]
+    conn = get_db()
+    entries = audit.person_searches(conn, secret, cleaned.get("phone"), cleaned.get("name"))
+    audit.record(conn, queries.AuditEntry(
+        at=times.now(), staff=g.staff["username"], action="person_lookup", case_ref=cleaned["reason"],
+        result_count=len(entries), detail="telefon " + audit.masked_phone(cleaned["phone"])
+        if "phone" in cleaned else "navn", **audit.person_hashes(secret, cleaned.get("phone"), cleaned.get("name"))))
+    return render_template("tracing/audit_person.html", form=form, entries=entries, actions=audit.ACTIONS,
+                           limit=audit.LOOKUP_LIMIT)
