@@ -151,3 +151,18 @@ def test_purge_sweeps_case_rows_in_a_copy_opened_without_foreign_keys(app, staff
     retention.purge_expired(plain, app.config, int(clock.now), pause=0)
     assert plain.execute("SELECT count(*) FROM case_contacts WHERE phone = '+4798765432'").fetchone()[0] == 0
     plain.close()
+
+
+def test_a_corrected_phone_number_unlinks_the_visit_and_its_queued_message(staff_client, conn, venue):
+    friday_case(conn)
+    path = open_case(staff_client)
+    with conn:
+        conn.execute("INSERT INTO sms_outbox (case_contact_id, phone, language, text, created_by, created_at,"
+                     " next_attempt_at) SELECT id, phone, 'nb', 'tekst', 'kari', 0, 0 FROM case_contacts"
+                     " WHERE phone = '+4798765432'")
+    conn.execute("UPDATE visits SET phone = '+4798765400' WHERE phone = '+4798765432'")
+    assert conn.execute("SELECT count(*) FROM case_contacts WHERE phone = '+4798765432'").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM sms_outbox").fetchone()[0] == 0
+    assert "Per Hansen" not in page(staff_client, path)
+    open_case(staff_client)
+    assert "Per Hansen" in page(staff_client, path)

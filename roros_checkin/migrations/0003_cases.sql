@@ -53,6 +53,14 @@ BEGIN
     DELETE FROM case_contacts WHERE id = OLD.case_contact_id;
 END;
 
+-- A corrected phone number (a guest's right to correction) unlinks the visit: the line it made was
+-- for the old number, and a message queued for that number must not go. A new search links it again.
+CREATE TRIGGER case_contact_visits_phone_corrected AFTER UPDATE OF phone ON visits
+WHEN NEW.phone IS NOT OLD.phone
+BEGIN
+    DELETE FROM case_contact_visits WHERE visit_id = NEW.id;
+END;
+
 -- SMS waiting for, or accepted by, the gateway. One message per contact line: a shared number
 -- is told once. A message is claimed for one attempt at a time (lease_until); once accepted_at
 -- is set it is never sent again.
