@@ -136,7 +136,8 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
         abort(400)
     if form.validate():
         try:
-            token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now())
+            token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now(),
+                                        language=i18n.current_locale())
         except visits.PhoneAtTooManyVenues as refusal:
             form.phone.errors = [phone_at_too_many_venues()]
             return render_template(template, venue=venue, form=form), 429, {"Retry-After": str(refusal.retry_after)}

@@ -7,7 +7,7 @@ from flask import abort, current_app, g, render_template, request
 
 from .. import activity, anomalies, audit, queries, times
 from ..db import get_db
-from . import bp, paper, person, search  # noqa: F401  (registers their routes on bp)
+from . import bp, casework, paper, person, search  # noqa: F401  (registers their routes on bp)
 from .forms import PersonLookupForm
 
 log = logging.getLogger(__name__)
