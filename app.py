@@ -124,6 +124,11 @@ def main(argv: list[str] | None = None) -> None:
     from roros_checkin.maintenance import BackgroundPurge
 
     BackgroundPurge(app.config, app.config["CLOCK"]).start()
+    # SMS to contacts leave from the durable outbox, one at a time, while the server runs.
+    from roros_checkin import sms
+
+    if sms.enabled(app.config):
+        app.extensions["sms_sender"] = sms.BackgroundSender(app.config, app.config["CLOCK"]).start()
 
     import waitress
 

@@ -32,6 +32,8 @@ ACTIONS = {
     "venue_search": "søk på sted",
     "venue_export": "eksport (sted)",
     "paper_entry": "papirliste",
+    "case_state": "status på kontakt (sak)",
+    "case_sms": "SMS til kontakter (sak)",
     "person_lookup": "kontroll: ble personen søkt på",
 }
 KEY_PURPOSE = b"roros-checkin audit person hash v1"

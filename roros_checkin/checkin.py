@@ -117,7 +117,7 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
     if form.validate():
         try:
             recorded = visits.record_visit(get_db(), venue, form.cleaned, form.idempotency_key.data,
-                                           source, times.now())
+                                           source, times.now(), language=i18n.current_locale())
         except visits.PhoneAtTooManyVenues as refusal:
             form.phone.errors = [phone_at_too_many_venues()]
             return render_template(template, venue=venue, form=form), 429, {"Retry-After": str(refusal.retry_after)}

@@ -33,7 +33,8 @@ class Defaults:
     # instance/config.py (or ROROS_MUNICIPALITY_NAME, ...); the guest texts take them as placeholders.
     MUNICIPALITY_NAME = "Røros kommune"
     MUNICIPALITY_ADDRESS = "Bergmannsgata 23, 7374 Røros"
-    MUNICIPALITY_PHONE = "72 41 94 00"
+    # With the country code: the SMS to contacts reach tourists' phones too.
+    MUNICIPALITY_PHONE = "+47 72 41 94 00"
     # Whom guests ask for about their data (a title, a name or an e-mail address).
     PRIVACY_CONTACT = "personvernombud"
     TIMEZONE = "Europe/Oslo"
@@ -105,6 +106,20 @@ class Defaults:
     # left on, Flask-WTF reads and parses WTForms' .mo file again for every form it builds.
     WTF_I18N_ENABLED = False
     TEMPLATES_AUTO_RELOAD = False
+    # SMS to contacts (sms.py): "" (off), "console" (development: logs that a message went, never
+    # its text or number) or "http" (POST SMS_HTTP_URL, Authorization: Bearer SMS_HTTP_TOKEN).
+    SMS_PROVIDER = ""
+    SMS_HTTP_URL = ""
+    SMS_HTTP_TOKEN = ""
+    # The sender name shown on the phone (alphanumeric, at most 11 characters at most gateways).
+    SMS_SENDER = "RorosKommun"
+    # One attempt waits this long for the gateway; a message is claimed for longer than that.
+    SMS_HTTP_TIMEOUT_SECONDS = 10
+    # After a refusal or no answer the next attempt waits this long, doubled each time up to the maximum.
+    SMS_RETRY_SECONDS = 30
+    SMS_RETRY_MAX_SECONDS = 1800
+    # How often the server's sender looks for due messages.
+    SMS_POLL_SECONDS = 2
 
 
 def _coerce(name: str, raw: str, default: Any) -> Any:

@@ -173,6 +173,8 @@ class CaseStayResult:
 class ContactResult:
     case_stays: list[CaseStayResult]
     people: list[Person]
+    # People whose every overlap is shorter than MIN_OVERLAP_MINUTES: shown apart, never hidden.
+    short: list[Person] = field(default_factory=list)
 
     @property
     def total_people(self) -> int:
@@ -228,6 +230,13 @@ def find_contacts(case_stays: Iterable[Stay], candidates: Iterable[Stay], min_ov
     return ContactResult(results, ordered)
 
 
+def short_contacts(case_stays: list[Stay], candidates: list[Stay], min_overlap_minutes: int,
+                   case_phones: Iterable[str] = ()) -> list[Person]:
+    """People who overlapped a case stay, but never by MIN_OVERLAP_MINUTES: for the tracer to judge."""
+    everyone = find_contacts(case_stays, candidates, 0, case_phones).people
+    return [person for person in everyone if person.best.seconds < min_overlap_minutes * 60]
+
+
 def window_stay(venue_id: int, venue_slug: str, venue_name: str, start: int, end: int) -> Stay:
     """A searched venue window as a stay of its own (the case that never registered)."""
     return Stay(visit_id=0, venue_id=venue_id, venue_slug=venue_slug, venue_name=venue_name, name="",
@@ -277,7 +286,9 @@ def case_contacts(conn: sqlite3.Connection, rules: Rules, now: int, window_from:
         rows = queries.visits_at_venue(conn, stay.venue_id, max(not_before, stay.arrived_at - LONGEST_STAY),
                                        stay.ends_at, stay.arrived_at, stay_seconds)
         candidates.extend(stay_from_row(row, rules.default_stay_minutes) for row in rows)
-    return find_contacts(case_stays, candidates, rules.min_overlap_minutes, [phone] if phone else [])
+    result = find_contacts(case_stays, candidates, rules.min_overlap_minutes, [phone] if phone else [])
+    result.short = short_contacts(case_stays, candidates, rules.min_overlap_minutes, [phone] if phone else [])
+    return result
 
 
 def venue_contacts(conn: sqlite3.Connection, rules: Rules, now: int, venue: Mapping[str, Any],
@@ -293,4 +304,6 @@ def venue_contacts(conn: sqlite3.Connection, rules: Rules, now: int, venue: Mapp
                                    rules.default_stay_minutes * 60)
     candidates = [stay_from_row(row, rules.default_stay_minutes) for row in rows]
     minimum = min(rules.min_overlap_minutes, max(1, (window_to - window_from) // 60))
-    return find_contacts([window], candidates, minimum)
+    result = find_contacts([window], candidates, minimum)
+    result.short = short_contacts([window], candidates, minimum)
+    return result

@@ -94,6 +94,7 @@ def check_settings(config: Mapping[str, Any], debug: bool) -> list[Problem]:
         problems.append(Problem(f"PUBLIC_URL {config.get('PUBLIC_URL')!r} has a path or query",
                                 "set PUBLIC_URL to the scheme and host only"))
     problems.extend(check_proxy(config.get("TRUSTED_PROXY") or ""))
+    problems.extend(check_sms(config))
     if not config.get("RATELIMIT_ENABLED"):
         problems.append(Problem("RATELIMIT_ENABLED is off: the public form takes unlimited posts",
                                 "remove RATELIMIT_ENABLED / ROROS_RATELIMIT_ENABLED (it is on by default)"))
@@ -110,6 +111,28 @@ def check_settings(config: Mapping[str, Any], debug: bool) -> list[Problem]:
         problems.append(Problem("BACKUP_DIR is not set: the purge cannot delete expired visits inside the backups",
                                 'set BACKUP_DIR = "/var/backups/roros-checkin" (the folder of flask backup) '
                                 "in instance/config.py"))
+    return problems
+
+
+def check_sms(config: Mapping[str, Any]) -> list[Problem]:
+    """SMS_PROVIDER: off, console (development) or http to a gateway over https with a token."""
+    provider = config.get("SMS_PROVIDER") or ""
+    if provider not in ("", "console", "http"):
+        return [Problem(f"SMS_PROVIDER {provider!r} is not known", 'set SMS_PROVIDER to "", "console" or "http"')]
+    if provider == "console":
+        return [Problem("SMS_PROVIDER is console: no SMS reaches anyone (development only)",
+                        'set SMS_PROVIDER = "http" with SMS_HTTP_URL and SMS_HTTP_TOKEN, or "" for off')]
+    if provider != "http":
+        return []
+    problems = []
+    url = urllib.parse.urlsplit(config.get("SMS_HTTP_URL") or "")
+    if url.scheme != "https" or not url.hostname:
+        problems.append(Problem("SMS_HTTP_URL is not an https address: phone numbers and texts would travel "
+                                "in the clear", 'set SMS_HTTP_URL = "https://..." (the gateway or its proxy)'))
+    if not config.get("SMS_HTTP_TOKEN"):
+        problems.append(Problem("SMS_HTTP_TOKEN is not set: the gateway cannot tell the municipality's "
+                                "messages from anyone's", "set SMS_HTTP_TOKEN (ROROS_SMS_HTTP_TOKEN) to the "
+                                "gateway's API token"))
     return problems
 
 

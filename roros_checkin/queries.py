@@ -3,7 +3,8 @@
 One module (DESIGN.md: all SQL in one place), so every caller says `queries.name` and a
 reviewer reads every statement in one file. The groups, in order: venues; visits (the guest's
 check-in, the tracing searches, activity and anomalies, a person's own data); staff and
-staff_sessions; login_attempts; audit_log; maintenance (purge, maintenance_runs, the WAL, health).
+staff_sessions; login_attempts; audit_log; cases (contacts, their states), the SMS outbox and their retention;
+maintenance (purge, maintenance_runs, the WAL, health).
 
 Parameterised SQL only. Functions that write expect the caller to hold a write
 transaction (db.write_transaction) unless their docstring says they open one.
@@ -75,18 +76,20 @@ class NewVisit:
     idempotency_key: str
     receipt_hash: str | None
     consent_version: str | None
+    # The language of the form the guest used (an SMS to them is written in it).
+    language: str | None = None
 
 
 def insert_visit(conn: sqlite3.Connection, visit: NewVisit) -> bool:
     """Store a visit; False when its idempotency key is already stored (a re-sent form)."""
     cur = conn.execute(
         "INSERT INTO visits (venue_id, name, phone, party_size, area, arrived_at, registered_at,"
-        " source, idempotency_key, receipt_hash, consent_version)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " source, idempotency_key, receipt_hash, consent_version, language)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (idempotency_key) DO NOTHING",
         (visit.venue_id, visit.name, visit.phone, visit.party_size, visit.area, visit.arrived_at,
          visit.registered_at, visit.source, visit.idempotency_key, visit.receipt_hash,
-         visit.consent_version),
+         visit.consent_version, visit.language),
     )
     return cur.rowcount == 1
 
@@ -492,6 +495,184 @@ def audit_entries(conn: sqlite3.Connection, before_id: int | None, limit: int) -
         " FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?",
         (before_id if before_id is not None else 2**62, limit),
     ).fetchall()
+
+
+# --- cases, case_contacts, case_contact_visits --------------------------------------------------
+# A case's contacts as work: who to call, each one's state (cases.py).
+
+
+def case_by_ref(conn: sqlite3.Connection, case_ref: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT id, case_ref, created_by, created_at, updated_at FROM cases WHERE case_ref = ?",
+                        (case_ref,)).fetchone()
+
+
+def case_by_id(conn: sqlite3.Connection, case_id: int) -> sqlite3.Row | None:
+    return conn.execute("SELECT id, case_ref, created_by, created_at, updated_at FROM cases WHERE id = ?",
+                        (case_id,)).fetchone()
+
+
+def upsert_case(conn: sqlite3.Connection, case_ref: str, staff: str, now: int) -> int:
+    """The case's id, created on its first search; a later search moves updated_at on."""
+    conn.execute(
+        "INSERT INTO cases (case_ref, created_by, created_at, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (case_ref) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at)",
+        (case_ref, staff, now, now))
+    return conn.execute("SELECT id FROM cases WHERE case_ref = ?", (case_ref,)).fetchone()[0]
+
+
+def upsert_case_contact(conn: sqlite3.Connection, case_id: int, phone: str) -> int:
+    """The contact line of (case, phone), created in state not_called; an existing one is kept as it is."""
+    conn.execute("INSERT INTO case_contacts (case_id, phone) VALUES (?, ?) ON CONFLICT (case_id, phone) DO NOTHING",
+                 (case_id, phone))
+    return conn.execute("SELECT id FROM case_contacts WHERE case_id = ? AND phone = ?",
+                        (case_id, phone)).fetchone()[0]
+
+
+def upsert_case_contact_visit(conn: sqlite3.Connection, contact_id: int, visit_id: int, case_visit_id: int | None,
+                              overlap_seconds: int, short: bool) -> None:
+    """Link a contact's visit; a longer overlap found by a later search replaces a shorter one."""
+    conn.execute(
+        "INSERT INTO case_contact_visits (case_contact_id, visit_id, case_visit_id, overlap_seconds, short)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (case_contact_id, visit_id) DO UPDATE SET"
+        " case_visit_id = excluded.case_visit_id, overlap_seconds = excluded.overlap_seconds,"
+        " short = excluded.short WHERE excluded.overlap_seconds > case_contact_visits.overlap_seconds",
+        (contact_id, visit_id, case_visit_id, overlap_seconds, int(short)))
+
+
+def list_cases(conn: sqlite3.Connection, limit: int = 200) -> list[sqlite3.Row]:
+    """Cases, most recently worked on first, with how many contact lines are done."""
+    return conn.execute(
+        "SELECT cases.id, cases.case_ref, cases.created_by, cases.created_at, cases.updated_at,"
+        " count(case_contacts.id) AS contacts,"
+        " sum(case_contacts.state IN ('reached', 'sms')) AS notified"
+        " FROM cases LEFT JOIN case_contacts ON case_contacts.case_id = cases.id"
+        " GROUP BY cases.id ORDER BY max(cases.updated_at, coalesce(max(case_contacts.updated_at), 0)) DESC"
+        " LIMIT ?", (limit,)).fetchall()
+
+
+def case_contact_lines(conn: sqlite3.Connection, case_id: int, not_before: int) -> list[sqlite3.Row]:
+    """Every linked visit of a case's contacts, with the contact's state and its SMS; inside the retention."""
+    return _fetch_all_lenient(
+        conn,
+        "SELECT case_contacts.id AS contact_id, case_contacts.phone, case_contacts.state, case_contacts.tries,"
+        " case_contacts.tried_at, case_contacts.version, case_contacts.updated_by, case_contacts.updated_at,"
+        " links.overlap_seconds, links.short, links.case_visit_id,"
+        " visits.id AS visit_id, visits.name, visits.party_size, visits.area, visits.arrived_at, visits.left_at,"
+        " visits.source, visits.language, venues.name AS venue_name,"
+        " sms_outbox.id AS sms_id, sms_outbox.attempts AS sms_attempts, sms_outbox.accepted_at AS sms_accepted_at,"
+        " sms_outbox.created_at AS sms_created_at, sms_outbox.last_error AS sms_last_error"
+        " FROM case_contacts"
+        " JOIN case_contact_visits AS links ON links.case_contact_id = case_contacts.id"
+        " JOIN visits ON visits.id = links.visit_id JOIN venues ON venues.id = visits.venue_id"
+        " LEFT JOIN sms_outbox ON sms_outbox.case_contact_id = case_contacts.id"
+        " WHERE case_contacts.case_id = ? AND visits.arrived_at > ?"
+        " ORDER BY case_contacts.id, links.overlap_seconds DESC, visits.arrived_at",
+        (case_id, not_before))
+
+
+def set_case_contact_state(conn: sqlite3.Connection, case_id: int, contact_id: int, version: int, state: str,
+                           staff: str, now: int) -> bool:
+    """Set a contact's state if it is still at `version`; False when someone changed it first.
+
+    "not_reached" counts the call and remembers when it was made.
+    """
+    cur = conn.execute(
+        "UPDATE case_contacts SET state = ?, version = version + 1, updated_by = ?, updated_at = ?,"
+        " tries = tries + (? = 'not_reached'), tried_at = CASE WHEN ? = 'not_reached' THEN ? ELSE tried_at END"
+        " WHERE id = ? AND case_id = ? AND version = ?",
+        (state, staff, now, state, state, now, contact_id, case_id, version))
+    return cur.rowcount == 1
+
+
+# --- sms_outbox ---------------------------------------------------------------------------------
+# The durable outbox of messages to contacts; an accepted message never goes twice (sms.py).
+
+
+def insert_sms(conn: sqlite3.Connection, contact_id: int, phone: str, language: str, text: str, staff: str,
+               now: int) -> bool:
+    """Queue one message for a contact line; False when that line already has one (never twice)."""
+    cur = conn.execute(
+        "INSERT INTO sms_outbox (case_contact_id, phone, language, text, created_by, created_at, next_attempt_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_contact_id) DO NOTHING",
+        (contact_id, phone, language, text, staff, now, now))
+    return cur.rowcount == 1
+
+
+def claim_due_sms(conn: sqlite3.Connection, now: int, lease_until: int, lease_token: str) -> sqlite3.Row | None:
+    """Claim the next due, unaccepted, unleased message for one attempt (inside a write transaction)."""
+    row = conn.execute(
+        "SELECT id FROM sms_outbox WHERE accepted_at IS NULL AND next_attempt_at <= ?"
+        " AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at, id LIMIT 1",
+        (now, now)).fetchone()
+    if row is None:
+        return None
+    conn.execute("UPDATE sms_outbox SET lease_until = ?, lease_token = ?, attempts = attempts + 1 WHERE id = ?",
+                 (lease_until, lease_token, row[0]))
+    return conn.execute("SELECT id, case_contact_id, phone, text, attempts FROM sms_outbox WHERE id = ?",
+                        (row[0],)).fetchone()
+
+
+def mark_sms_accepted(conn: sqlite3.Connection, sms_id: int, lease_token: str, now: int) -> bool:
+    """Record the gateway's acceptance and tell the contact line; False if the lease was lost."""
+    cur = conn.execute(
+        "UPDATE sms_outbox SET accepted_at = ?, lease_until = NULL, last_error = NULL"
+        " WHERE id = ? AND lease_token = ? AND accepted_at IS NULL", (now, sms_id, lease_token))
+    if cur.rowcount != 1:
+        return False
+    conn.execute(
+        "UPDATE case_contacts SET state = 'sms', version = version + 1, updated_by = 'sms', updated_at = ?"
+        " WHERE id = (SELECT case_contact_id FROM sms_outbox WHERE id = ?)"
+        " AND state IN ('not_called', 'not_reached')", (now, sms_id))
+    return True
+
+
+def mark_sms_failed(conn: sqlite3.Connection, sms_id: int, lease_token: str, next_attempt_at: int,
+                    error: str) -> None:
+    conn.execute(
+        "UPDATE sms_outbox SET lease_until = NULL, next_attempt_at = ?, last_error = ?"
+        " WHERE id = ? AND lease_token = ? AND accepted_at IS NULL", (next_attempt_at, error, sms_id, lease_token))
+
+
+def sms_waiting(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM sms_outbox WHERE accepted_at IS NULL").fetchone()[0]
+
+
+# --- cases: retention ---------------------------------------------------------------------------
+# Cases and what hangs on them go on the visits' clock (retention.py).
+
+
+def expired_case_ids(conn: sqlite3.Connection, cutoff: int) -> list[int]:
+    return [row[0] for row in conn.execute("SELECT id FROM cases WHERE updated_at <= ?", (cutoff,))]
+
+
+def delete_cases(conn: sqlite3.Connection, ids: list[int], cutoff: int) -> int:
+    """Delete cases (their contacts, links and messages go with them) still at or before cutoff."""
+    # rowcount counts the cases alone, not the rows that went with them.
+    return conn.executemany("DELETE FROM cases WHERE id = ? AND updated_at <= ?",
+                            ((case_id, cutoff) for case_id in ids)).rowcount
+
+
+def delete_orphaned_case_rows(conn: sqlite3.Connection) -> int:
+    """Delete case rows whose visits or case are gone; return how many contact lines went.
+
+    With foreign keys on (every connection of the app) the cascades and the trigger already did
+    this; a backup opened without them is swept the same way.
+    """
+    conn.execute("DELETE FROM case_contacts WHERE NOT EXISTS (SELECT 1 FROM cases WHERE cases.id = case_id)")
+    conn.execute(
+        "DELETE FROM case_contact_visits WHERE NOT EXISTS (SELECT 1 FROM visits WHERE visits.id = visit_id)"
+        " OR (case_visit_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM visits WHERE visits.id = case_visit_id))"
+        " OR NOT EXISTS (SELECT 1 FROM case_contacts WHERE case_contacts.id = case_contact_id)")
+    lines = conn.execute(
+        "DELETE FROM case_contacts WHERE NOT EXISTS"
+        " (SELECT 1 FROM case_contact_visits WHERE case_contact_id = case_contacts.id)").rowcount
+    conn.execute("DELETE FROM sms_outbox WHERE NOT EXISTS"
+                 " (SELECT 1 FROM case_contacts WHERE case_contacts.id = case_contact_id)")
+    return lines
+
+
+def count_expired_cases(conn: sqlite3.Connection, cutoff: int) -> int:
+    return conn.execute("SELECT count(*) FROM cases WHERE updated_at <= ?", (cutoff,)).fetchone()[0]
 
 
 # --- maintenance: purge, maintenance_runs, WAL, health ------------------------------------------

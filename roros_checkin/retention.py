@@ -105,6 +105,8 @@ class PurgeResult:
     staff_sessions: int = 0
     login_attempts: int = 0
     audit_log: int = 0
+    # Cases past the visits' retention (their contact lines, states and SMS go with them).
+    cases: int = 0
     dry_run: bool = False
     # Visits deleted inside the backups in BACKUP_DIR.
     backup_visits: int = 0
@@ -114,7 +116,7 @@ class PurgeResult:
     def summary(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
         return (f"{verb} {self.visits} visits, {self.staff_sessions} staff sessions, "
-                f"{self.login_attempts} login attempts, {self.audit_log} audit entries"
+                f"{self.login_attempts} login attempts, {self.audit_log} audit entries, {self.cases} cases"
                 + ("" if self.dry_run else f", {self.backup_visits} visits inside backups"))
 
 
@@ -159,16 +161,23 @@ def count_expired(conn: sqlite3.Connection, config: Mapping[str, Any], now: int)
     for table in BATCHED_TABLES:
         setattr(result, table, queries.count_expired(conn, table, getattr(cutoffs, table)))
     result.staff_sessions = queries.count_ended_staff_sessions(conn, cutoffs.session_idle, cutoffs.session_created)
+    result.cases = queries.count_expired_cases(conn, cutoffs.visits)
     return result
 
 
 def delete_expired(conn: sqlite3.Connection, config: Mapping[str, Any], now: int,
                    batch_size: int = BATCH_SIZE, pause: float = BATCH_PAUSE_SECONDS) -> PurgeResult:
-    """Delete visits, login attempts, audit entries and staff sessions past their retention."""
+    """Delete visits (and the cases, contact states and SMS derived from them), login attempts,
+    audit entries and staff sessions past their retention."""
     cutoffs = Cutoffs.at(config, now)
     result = PurgeResult()
     for table in BATCHED_TABLES:
         setattr(result, table, _delete_in_batches(conn, table, getattr(cutoffs, table), batch_size, pause))
+    # Everything derived from visits is deleted on the visits' clock (DESIGN.md): a case whose last
+    # search is past the retention, and whatever no longer has the visits it came from.
+    with write_transaction(conn):
+        result.cases = queries.delete_cases(conn, queries.expired_case_ids(conn, cutoffs.visits), cutoffs.visits)
+        queries.delete_orphaned_case_rows(conn)
     with write_transaction(conn):
         result.staff_sessions = queries.delete_ended_staff_sessions(
             conn, cutoffs.session_idle, cutoffs.session_created)

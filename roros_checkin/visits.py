@@ -50,7 +50,7 @@ def receipt_hash(token: str) -> str:
 
 
 def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str, Any],
-                 idempotency_key: str, source: str, now: int) -> Recorded:
+                 idempotency_key: str, source: str, now: int, language: str | None = None) -> Recorded:
     """Store the visit of an idempotency key, or find the one stored with it; say which.
 
     The rule for a re-sent form lives here alone: a key already stored at this venue stores
@@ -63,6 +63,7 @@ def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str
     With the limits on, a phone already stored at PHONE_VENUES other venues within PHONE_WINDOW
     raises PhoneAtTooManyVenues and nothing is stored: the count is read in the same write
     transaction as the insert, so parallel requests and other processes cannot slip past it.
+    `language` is the form's language, kept so that an SMS to the guest is written in it.
     """
     arrived_at = now
     if cleaned.get("visited_at") is not None:
@@ -81,6 +82,7 @@ def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str
         idempotency_key=idempotency_key,
         receipt_hash=receipt_hash(token),
         consent_version=current_app.config["CONSENT_VERSION"],
+        language=language,
     )
     limited = current_app.config["RATELIMIT_ENABLED"]
     with write_transaction(conn):

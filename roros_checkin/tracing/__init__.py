@@ -2,7 +2,8 @@
 
 Every route, hook, error handler and template helper of the blueprint is added here, in one
 list, from the modules that hold the views: auth.py (login, logout, the session check),
-search.py (case and venue search, exports, the call list), person.py (a person's own data),
+search.py (case and venue search, exports, the call list), casework.py (a case's contacts as
+work, and SMS to them), person.py (a person's own data),
 paper.py (paper lists), views.py (start page, audit log, activity) and refusals.py (error
 answers). Those modules only define functions; none registers anything by being imported.
 """
@@ -12,7 +13,7 @@ import sqlite3
 
 from flask import Blueprint
 
-from . import auth, paper, person, refusals, search, views
+from . import auth, casework, paper, person, refusals, search, views
 from .auth import BLUEPRINT, PUBLIC_ENDPOINTS, URL_PREFIX
 
 __all__ = ["PUBLIC_ENDPOINTS", "bp"]
@@ -40,6 +41,11 @@ ROUTES = (
     ("/case/print", search.case_print, POST),
     ("/venue", search.venue_search, BOTH),
     ("/venue/export", search.venue_export, POST),
+    ("/cases", casework.case_list, GET),
+    ("/cases/<int:case_id>", casework.case_page, GET),
+    ("/cases/<int:case_id>/contacts/<int:contact_id>", casework.contact_state, POST),
+    ("/cases/<int:case_id>/sms", casework.case_sms, BOTH),
+    ("/cases/<int:case_id>/contacts/<int:contact_id>/sms", casework.contact_sms, BOTH),
     ("/paper", paper.paper_list, BOTH),
     ("/person", person.person, BOTH),
     ("/person/correct", person.person_correct, POST),

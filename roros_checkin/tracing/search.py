@@ -15,7 +15,7 @@ from datetime import datetime
 from flask import Response, current_app, g, render_template
 from flask_babel import format_date
 
-from .. import audit, contacts, export, queries, retention, timeline, times
+from .. import audit, cases, contacts, export, queries, retention, timeline, times
 from ..db import get_db
 from .forms import CaseSearchForm, VenueSearchForm
 
@@ -100,7 +100,10 @@ def case_search() -> str | tuple[str, int]:
         return render_template("tracing/case.html", form=form, result=None), 400
     result = _case_result(form)
     _log("case_search", form, len(result.people))
-    return render_template("tracing/case.html", form=form, result=result)
+    # A case search opens (or continues) the case of its reference: the call list becomes work.
+    case_id = cases.open_case(get_db(), form.cleaned["case_ref"], g.staff["username"], result, result.short,
+                              times.now())
+    return render_template("tracing/case.html", form=form, result=result, case_id=case_id)
 
 
 def case_export() -> Response | tuple[str, int]:
@@ -147,7 +150,10 @@ def venue_search() -> str | tuple[str, int]:
         return render_template("tracing/venue.html", form=form, result=None), 400
     result, venue = _venue_result(form)
     _log("venue_search", form, len(result.people), venue["slug"])
-    return render_template("tracing/venue.html", form=form, result=result, venue=venue)
+    # The case that never registered is a case too: its reference opens (or continues) it.
+    case_id = cases.open_case(get_db(), form.cleaned["case_ref"], g.staff["username"], result, result.short,
+                              times.now())
+    return render_template("tracing/venue.html", form=form, result=result, venue=venue, case_id=case_id)
 
 
 def venue_export() -> Response | tuple[str, int]:
