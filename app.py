@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         app.config["PUBLIC_URL"] = own_url(args.host, args.port)
     prepare(app, args.demo)
     # The server purges by itself (hourly), so RETENTION_DAYS holds even where no timer was set up.
-    from roros_checkin.retention import BackgroundPurge
+    from roros_checkin.maintenance import BackgroundPurge
 
     BackgroundPurge(app.config, app.config["CLOCK"]).start()
     # SMS to contacts leave from the durable outbox, one at a time, while the server runs.

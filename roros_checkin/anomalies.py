@@ -74,11 +74,6 @@ def _anomalies(arrivals: list[int]) -> list[Anomaly]:
     return sorted(found, key=lambda anomaly: (anomaly.first, anomaly.kind))
 
 
-def venue_anomalies(conn: sqlite3.Connection, venue: sqlite3.Row, start: int, end: int) -> list[Anomaly]:
-    """Everything odd at one venue between start and end, oldest first."""
-    return _anomalies(queries.venue_arrivals(conn, venue["id"], start, end))
-
-
 def anomalies_per_venue(conn: sqlite3.Connection, start: int, end: int) -> list[tuple[sqlite3.Row, list[Anomaly]]]:
     """(venue, its anomalies) for every venue with something odd between start and end.
 

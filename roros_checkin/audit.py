@@ -81,3 +81,12 @@ def record(conn: sqlite3.Connection, entry: queries.AuditEntry) -> None:
         raise ValueError(f"unknown audit action {entry.action!r}")
     with write_transaction(conn):
         queries.insert_audit(conn, entry)
+
+
+def record_person_lookup(conn: sqlite3.Connection, secret_key: str, staff: str, reason: str, now: int,
+                         found: int, phone: str | None = None, name: str | None = None) -> None:
+    """Log a check of who searched for a person: the reason, the count, the person's hashes only."""
+    record(conn, queries.AuditEntry(
+        at=now, staff=staff, action="person_lookup", case_ref=reason, result_count=found,
+        detail="telefon " + masked_phone(phone) if phone is not None else "navn",
+        **person_hashes(secret_key, phone, name)))

@@ -11,7 +11,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -73,7 +73,7 @@ def _copy(source: sqlite3.Connection, target: Path, config: Mapping[str, Any], n
         copy.execute("PRAGMA secure_delete = ON")
         source.backup(copy)
         # The live purge runs hourly; anything that expired since is not carried into the backup.
-        retention.purge_expired(copy, config, now, include_backups=False)
+        retention.purge_expired(copy, config, now)
         problems = queries.integrity_check(copy)
         if problems != ["ok"]:
             raise BackupError("integrity_check failed on the copy: " + "; ".join(problems[:5]))
@@ -112,13 +112,9 @@ def make_backup(source: sqlite3.Connection, directory: Path, config: Mapping[str
     return result
 
 
-def purge_backups(directory: Path, config: Mapping[str, Any], now: int) -> int:
-    """Delete expired visits inside every backup in directory; return how many went.
-
-    The live database forgets a visit RETENTION_DAYS after it; without this, a nightly
-    backup would keep it for up to BACKUP_RETENTION_DAYS more.
-    """
-    deleted = 0
+def in_each_backup(directory: Path, work: Callable[[sqlite3.Connection], int]) -> int:
+    """Run work on every backup in directory (each opened with secure_delete on); sum what it returns."""
+    total = 0
     directory = Path(directory)
     if not directory.is_dir():
         return 0
@@ -128,10 +124,19 @@ def purge_backups(directory: Path, config: Mapping[str, Any], now: int) -> int:
         copy = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
             copy.execute("PRAGMA secure_delete = ON")
-            deleted += retention.purge_expired(copy, config, now, include_backups=False).visits
+            total += work(copy)
         finally:
             copy.close()
-    return deleted
+    return total
+
+
+def purge_backups(directory: Path, config: Mapping[str, Any], now: int) -> int:
+    """Delete expired visits inside every backup in directory; return how many went.
+
+    The live database forgets a visit RETENTION_DAYS after it; without this, a nightly
+    backup would keep it for up to BACKUP_RETENTION_DAYS more.
+    """
+    return in_each_backup(directory, lambda copy: retention.purge_expired(copy, config, now).visits)
 
 
 def remove_old_backups(directory: Path, now: int, keep_days: int) -> list[Path]:

@@ -1,4 +1,4 @@
-"""The guests' blueprint: start page, check-in form, receipt, check-out, kiosk, privacy."""
+"""The guests' blueprint: start page, check-in form, receipt, check-out, kiosk, privacy (routes listed at the end)."""
 from __future__ import annotations
 
 import re
@@ -12,13 +12,10 @@ from flask_babel import gettext as _
 
 from . import db, errors, i18n, pages, queries, ratelimit, security, subject_rights, times, validation, visits
 from .db import get_db
-from .forms import IDEMPOTENCY_KEY, CheckinForm, new_idempotency_key, phone_at_too_many_venues
+from .forms import CheckinForm, new_idempotency_key, phone_at_too_many_venues
 from .venues import SLUG_MAX_LENGTH
 
-bp = Blueprint("checkin", __name__)
 RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-# A full disk, a read-only database or a lock held too long: "not saved, try again" (503), never a 500.
-bp.register_error_handler(sqlite3.OperationalError, errors.storage_unavailable)
 
 
 def _venue_or_404(slug: str) -> sqlite3.Row:
@@ -33,17 +30,14 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-@bp.get("/")
 def index() -> str:
     return render_template("checkin/index.html", venues=queries.list_venues(get_db(), active_only=True))
 
 
-@bp.get("/privacy")
 def privacy() -> str:
     return render_template("checkin/privacy.html")
 
 
-@bp.get("/favicon.ico")
 def favicon() -> Response:
     """Phones ask for an icon on every first visit: answer with nothing rather than a 404 page."""
     response = Response(status=204)
@@ -56,7 +50,6 @@ def favicon() -> Response:
 HEALTH_WRITE_WAIT_SECONDS = 2.0
 
 
-@bp.get("/healthz")
 def healthz() -> Response:
     """200 when the database answers and could store a check-in now; 503 when it cannot be written."""
     conn = get_db()
@@ -69,7 +62,6 @@ def healthz() -> Response:
     return Response("ok\n", mimetype="text/plain")
 
 
-@bp.get("/lang/<code>")
 def choose_language(code: str) -> Response:
     """The visible language switch: remember the choice in a cookie and go back."""
     # Only a path on this site, rebuilt from its parsed parts; its query only the page's own parameters.
@@ -106,9 +98,6 @@ def language_next() -> str:
     return security.local_path(request.path, page_parameters(request.args.to_dict(flat=False)))
 
 
-bp.add_app_template_global(language_next, "language_return_path")
-
-
 def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[str, int] | str:
     """GET shows the form; POST validates, stores and redirects (303), or re-renders with 400."""
     venue = _venue_or_404(slug)
@@ -123,26 +112,24 @@ def _handle_checkin(slug: str, source: str, template: str) -> Response | tuple[s
         abort(400)
     # No CSRF token: the guest form works without cookies; security.py refuses POSTs from other sites.
     form = CheckinForm(formdata=request.form, meta={"csrf": False})
-    conn = get_db()
-    key = form.idempotency_key.data or ""
-    stored_at = queries.visit_venue_by_idempotency_key(conn, key) if IDEMPOTENCY_KEY.fullmatch(key) else None
-    if stored_at == venue["id"]:
-        # A re-sent form (double tap, retry, back and resend): show the first one's receipt.
-        return _after_checkin(venue, source, visits.receipt_token(key))
-    if stored_at is not None:
-        # A key already used at another venue is never reused: the form gets a fresh one.
-        form.idempotency_key.data = ""
     if form.duplicated_fields():
         abort(400)
     if form.validate():
         try:
-            token = visits.record_visit(conn, venue, form.cleaned, key, source, times.now(),
-                                        language=i18n.current_locale())
+            recorded = visits.record_visit(get_db(), venue, form.cleaned, form.idempotency_key.data,
+                                           source, times.now(), language=i18n.current_locale())
         except visits.PhoneAtTooManyVenues as refusal:
             form.phone.errors = [phone_at_too_many_venues()]
             return render_template(template, venue=venue, form=form), 429, {"Retry-After": str(refusal.retry_after)}
-        ratelimit.count_stored_checkin()
-        return _after_checkin(venue, source, token)
+        except visits.KeyUsedElsewhere:
+            # Never reused: the form comes back with a fresh key (and says so), to be sent again.
+            form.idempotency_key.data = ""
+            form.validate()
+            return render_template(template, venue=venue, form=form), 400
+        if recorded.stored:
+            ratelimit.count_stored_checkin()
+        # A re-sent form (double tap, retry, back and resend) shows the first one's receipt.
+        return _after_checkin(venue, source, recorded.token)
     return render_template(template, venue=venue, form=form), 400
 
 
@@ -168,7 +155,6 @@ def _after_checkin(venue: sqlite3.Row, source: str, token: str) -> Response:
     return redirect(url_for("checkin.receipt", token=token), 303)
 
 
-@bp.route("/v/<slug>", methods=["GET", "POST"])
 def venue_form(slug: str) -> Response:
     response = make_response(_handle_checkin(slug, "qr", "checkin/form.html"))
     # The form sent back with a mistake (400) or a refusal (429) holds what the guest typed:
@@ -176,13 +162,11 @@ def venue_form(slug: str) -> Response:
     return _no_store(response) if response.status_code >= 400 else response
 
 
-@bp.route("/kiosk/<slug>", methods=["GET", "POST"])
 def kiosk(slug: str) -> Response | tuple[str, int] | str:
     response = make_response(_handle_checkin(slug, "kiosk", "checkin/kiosk.html"))
     return _no_store(response)
 
 
-@bp.get("/kiosk/<slug>/new")
 def kiosk_start_over(slug: str) -> Response:
     """An empty kiosk form in the tablet's own language: "start over", and where an idle tablet goes."""
     venue = _venue_or_404(slug)
@@ -191,7 +175,6 @@ def kiosk_start_over(slug: str) -> Response:
     return _no_store(response)
 
 
-@bp.get("/kiosk/<slug>/ok")
 def kiosk_done(slug: str) -> Response:
     venue = _venue_or_404(slug)
     response = make_response(render_template("checkin/kiosk_done.html", venue=venue, now=times.now()))
@@ -200,7 +183,6 @@ def kiosk_done(slug: str) -> Response:
     return _no_store(response)
 
 
-@bp.get("/r/<token>")
 def receipt(token: str) -> Response:
     # A token is URL-safe base64 (it is written into URLs as it is); anything else is no receipt.
     visit = visits.find_receipt(get_db(), token, times.now()) if RECEIPT_TOKEN.fullmatch(token) else None
@@ -230,7 +212,6 @@ def _receipt_page(visit: sqlite3.Row, token: str, checked_out: bool) -> str:
     return pages.render("checkin/receipt.html", (tuple(values), checked_out, can_check_out), values, context)
 
 
-@bp.post("/r/<token>/checkout")
 def check_out(token: str) -> Response | tuple[str, int]:
     conn = get_db()
     visit = visits.find_receipt(conn, token, times.now()) if RECEIPT_TOKEN.fullmatch(token) else None
@@ -253,7 +234,6 @@ def _receipt_visit_or_404(token: str) -> sqlite3.Row:
     return visit
 
 
-@bp.get("/r/<token>/delete")
 def delete_confirm(token: str) -> Response:
     """Ask once before erasing: what will be deleted, and a button that does it."""
     visit = _receipt_visit_or_404(token)
@@ -262,7 +242,6 @@ def delete_confirm(token: str) -> Response:
     return _no_store(make_response(page))
 
 
-@bp.post("/r/<token>/delete")
 def delete_registration(token: str) -> Response:
     """Erase the visit behind the receipt at once and for good; the receipt then answers 404.
 
@@ -273,6 +252,33 @@ def delete_registration(token: str) -> Response:
     return redirect(url_for("checkin.registration_deleted"), 303)
 
 
-@bp.get("/deleted")
 def registration_deleted() -> Response:
     return _no_store(make_response(render_template("checkin/deleted.html")))
+
+
+# --- the blueprint: every route, in one list ---------------------------------------------------
+
+bp = Blueprint("checkin", __name__)
+# A full disk, a read-only database or a lock held too long: "not saved, try again" (503), never a 500.
+bp.register_error_handler(sqlite3.OperationalError, errors.storage_unavailable)
+bp.add_app_template_global(language_next, "language_return_path")
+
+GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]
+ROUTES = (
+    ("/", index, GET),
+    ("/privacy", privacy, GET),
+    ("/favicon.ico", favicon, GET),
+    ("/healthz", healthz, GET),
+    ("/lang/<code>", choose_language, GET),
+    ("/v/<slug>", venue_form, BOTH),
+    ("/kiosk/<slug>", kiosk, BOTH),
+    ("/kiosk/<slug>/new", kiosk_start_over, GET),
+    ("/kiosk/<slug>/ok", kiosk_done, GET),
+    ("/r/<token>", receipt, GET),
+    ("/r/<token>/checkout", check_out, POST),
+    ("/r/<token>/delete", delete_confirm, GET),
+    ("/r/<token>/delete", delete_registration, POST),
+    ("/deleted", registration_deleted, GET),
+)
+for rule, view, methods in ROUTES:
+    bp.add_url_rule(rule, view_func=view, methods=methods)

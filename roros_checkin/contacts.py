@@ -1,7 +1,8 @@
 """Who was near whom: stays, overlaps, and the people to call for a case.
 
-Pure functions over rows already read from the database, so the rules can be tested
-without one. A stay lasts from `arrived_at` to `left_at`, or to `arrived_at` +
+The rules (stays, overlaps, people, calls) are pure functions over rows already read, so they
+can be tested without a database; case_contacts and venue_contacts at the end read those rows
+through queries.py and apply them. A stay lasts from `arrived_at` to `left_at`, or to `arrived_at` +
 DEFAULT_STAY_MINUTES when the guest did not check out (then its end is "estimated").
 Two stays at the same venue are contacts when they overlap by at least
 MIN_OVERLAP_MINUTES; intervals that only touch overlap by zero.

@@ -1,4 +1,4 @@
-"""Staff password rules: length, not one of the passwords attackers try first, and hard to guess.
+"""Staff password rules (hashing is staff.py's): length, not one of the passwords attackers try first, and hard to guess.
 
 The length rule and the shipped lists catch the obvious; zxcvbn (Dropbox's estimator, the one
 OWASP points to) catches what they miss: keyboard walks (`zaq12wsxcde3`), sequences and repeats
@@ -13,11 +13,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from werkzeug.security import generate_password_hash
 from zxcvbn import zxcvbn
 
-# OWASP's floor for scrypt (Werkzeug's default is N=2^15): about 128 MiB and 0.4 s per hash.
-PASSWORD_METHOD = "scrypt:131072:8:1"
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
 DATA = Path(__file__).parent / "data"
 # Digits and punctuation people put around a common word to pass a length rule ("Sommer2026!!").
@@ -95,7 +92,3 @@ def password_problem(password: str, username: str = "", municipality: str = "") 
     if strength(password, context_words(username, municipality)) < MIN_STRENGTH:
         return STRENGTH_RULE
     return None
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=PASSWORD_METHOD)

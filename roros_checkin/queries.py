@@ -1,4 +1,10 @@
-"""Every SQL statement of the application, as named functions.
+"""Every SQL statement of the application, as named functions, grouped by table.
+
+One module (DESIGN.md: all SQL in one place), so every caller says `queries.name` and a
+reviewer reads every statement in one file. The groups, in order: venues; visits (the guest's
+check-in, the tracing searches, activity and anomalies, a person's own data); staff and
+staff_sessions; login_attempts; audit_log; cases (contacts, their states), the SMS outbox and their retention;
+maintenance (purge, maintenance_runs, the WAL, health).
 
 Parameterised SQL only. Functions that write expect the caller to hold a write
 transaction (db.write_transaction) unless their docstring says they open one.
@@ -13,7 +19,9 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 
-# --- venues -----------------------------------------------------------------
+# --- venues -------------------------------------------------------------------------------------
+# The places guests check in at: venues.py, cli/venues.py, the guest start page.
+
 
 def venue_by_slug(conn: sqlite3.Connection, slug: str) -> sqlite3.Row | None:
     return conn.execute(
@@ -51,7 +59,9 @@ def update_venue(conn: sqlite3.Connection, slug: str, name: str, address: str) -
     return cur.rowcount
 
 
-# --- visits -----------------------------------------------------------------
+# --- visits: the guest's check-in ---------------------------------------------------------------
+# Storing a visit once per idempotency key, its receipt and check-out (visits.py).
+
 
 @dataclass(frozen=True)
 class NewVisit:
@@ -125,67 +135,14 @@ def record_check_out(conn: sqlite3.Connection, visit_id: int, now: int, max_stay
     return cur.rowcount == 1
 
 
-# --- staff ------------------------------------------------------------------
-
-def insert_staff(conn: sqlite3.Connection, username: str, password_hash: str, role: str,
-                 totp_secret: str | None, now: int) -> int:
-    cur = conn.execute(
-        "INSERT INTO staff (username, password_hash, role, active, totp_secret, created_at)"
-        " VALUES (?, ?, ?, 1, ?, ?)",
-        (username, password_hash, role, totp_secret, now),
-    )
-    return cur.lastrowid
+def set_visit_entered_by(conn: sqlite3.Connection, idempotency_key: str, staff_id: int) -> None:
+    """Record which staff account typed a visit in (a paper-list row)."""
+    conn.execute("UPDATE visits SET entered_by = ? WHERE idempotency_key = ?", (staff_id, idempotency_key))
 
 
-def staff_by_username(conn: sqlite3.Connection, username: str) -> sqlite3.Row | None:
-    return conn.execute(
-        "SELECT id, username, password_hash, role, active, totp_secret, totp_last_step, created_at"
-        " FROM staff WHERE username = ?",
-        (username,),
-    ).fetchone()
+# --- visits: the tracing team's searches --------------------------------------------------------
+# The case and venue searches (contacts.py); only visits inside the retention.
 
-
-def list_staff(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-    return conn.execute(
-        "SELECT id, username, role, active, created_at FROM staff ORDER BY username"
-    ).fetchall()
-
-
-def insert_staff_session(conn: sqlite3.Connection, token_hash: str, staff_id: int, now: int,
-                         verified: bool) -> None:
-    conn.execute(
-        "INSERT INTO staff_sessions (token_hash, staff_id, created_at, last_seen_at, verified)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (token_hash, staff_id, now, now, int(verified)),
-    )
-
-
-def staff_session(conn: sqlite3.Connection, token_hash: str) -> sqlite3.Row | None:
-    """The session with its staff member, whatever its age; the caller checks the timeouts."""
-    return conn.execute(
-        "SELECT staff_sessions.token_hash, staff_sessions.created_at, staff_sessions.last_seen_at,"
-        " staff_sessions.verified, staff.id AS staff_id, staff.username, staff.role, staff.active"
-        " FROM staff_sessions JOIN staff ON staff.id = staff_sessions.staff_id"
-        " WHERE staff_sessions.token_hash = ?",
-        (token_hash,),
-    ).fetchone()
-
-
-def touch_staff_session(conn: sqlite3.Connection, token_hash: str, now: int) -> None:
-    conn.execute("UPDATE staff_sessions SET last_seen_at = ? WHERE token_hash = ?", (now, token_hash))
-
-
-def delete_staff_session(conn: sqlite3.Connection, token_hash: str) -> None:
-    conn.execute("DELETE FROM staff_sessions WHERE token_hash = ?", (token_hash,))
-
-
-# --- health -----------------------------------------------------------------
-
-def ping(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT count(*) FROM venues").fetchone() is not None
-
-
-# --- tracing: case search, venue search, exports, paper lists, audit, activity -----------
 
 # Every tracing read is bounded by the retention (arrived_at > now - RETENTION_DAYS): a visit
 # past the retention is never shown, even when the purge has not run yet.
@@ -209,8 +166,6 @@ def _fetch_all_lenient(conn: sqlite3.Connection, sql: str, params: tuple) -> lis
         return conn.execute(sql, params).fetchall()
     finally:
         conn.text_factory = previous
-
-
 
 
 def case_visits_by_phone(conn: sqlite3.Connection, phone: str, arrived_after: int, window_from: int,
@@ -270,6 +225,233 @@ def visits_at_venue(conn: sqlite3.Connection, venue_id: int, arrived_after: int,
     )
 
 
+# --- visits: activity and anomalies -------------------------------------------------------------
+# Counts and arrival times only, for the venue activity page (activity.py, anomalies.py).
+
+
+def checkins_per_venue_and_day(conn: sqlite3.Connection,
+                               days: list[tuple[int, int]]) -> list[sqlite3.Row]:
+    """(day index, venue_id, visits) for every venue and each [start, end) day given.
+
+    One small count per venue and day on visits_venue_arrived (a covering index): about a
+    second at 10 million visits, where a join on the days read every row of the table.
+    """
+    return conn.execute(
+        "WITH days (day, day_start, day_end) AS ("
+        "  SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+        " SELECT days.day AS day, venues.id AS venue_id,"
+        "  (SELECT count(*) FROM visits WHERE visits.venue_id = venues.id"
+        "   AND visits.arrived_at >= days.day_start AND visits.arrived_at < days.day_end) AS visits"
+        " FROM venues CROSS JOIN days",
+        (json.dumps(days),),
+    ).fetchall()
+
+
+def last_checkin_per_venue(conn: sqlite3.Connection, not_before: int) -> dict[int, int]:
+    """The newest arrival inside the retention per venue id (venues without one are absent)."""
+    rows = conn.execute(
+        "SELECT venues.id, (SELECT max(arrived_at) FROM visits WHERE visits.venue_id = venues.id) FROM venues"
+    ).fetchall()
+    return {row[0]: row[1] for row in rows if row[1] is not None and row[1] > not_before}
+
+
+def arrivals_of_all_venues(conn: sqlite3.Connection, start: int, end: int) -> list[tuple[int, int]]:
+    """(venue_id, arrived_at) of guests' own check-ins in [start, end), by venue and time."""
+    return [tuple(row) for row in conn.execute(
+        "SELECT venue_id, arrived_at FROM visits WHERE arrived_at >= ? AND arrived_at < ?"
+        " AND source != 'paper' ORDER BY venue_id, arrived_at", (start, end))]
+
+
+# --- visits: a person's own data ----------------------------------------------------------------
+# Access, correction and erasure (subject_rights.py, tracing/person.py).
+
+
+def visits_of_phone(conn: sqlite3.Connection, phone: str, not_before: int) -> list[sqlite3.Row]:
+    """Every visit stored under one E.164 number inside the retention, oldest first, with who typed it."""
+    return _fetch_all_lenient(
+        conn,
+        "SELECT visits.id, visits.name, visits.phone, visits.party_size, visits.area, visits.arrived_at,"
+        " visits.left_at, visits.registered_at, visits.source, visits.consent_version,"
+        " venues.slug AS venue_slug, venues.name AS venue_name, staff.username AS entered_by"
+        " FROM visits JOIN venues ON venues.id = visits.venue_id"
+        " LEFT JOIN staff ON staff.id = visits.entered_by"
+        " WHERE visits.phone = ? AND visits.arrived_at > ? ORDER BY visits.arrived_at, visits.id",
+        (phone, not_before),
+    )
+
+
+def erasable_visits(conn: sqlite3.Connection, visit_ids: list[int], phone: str) -> list[sqlite3.Row]:
+    """Of visit_ids, those still stored under phone: (id, idempotency_key), for erasure."""
+    return conn.execute(
+        "SELECT visits.id, visits.idempotency_key FROM visits, json_each(?) AS wanted"
+        " WHERE visits.id = wanted.value AND visits.phone = ?",
+        (json.dumps(visit_ids), phone),
+    ).fetchall()
+
+
+def delete_visits(conn: sqlite3.Connection, visit_ids: list[int]) -> int:
+    """Delete visits by id (their derived rows go with them by foreign key); return how many went."""
+    before = conn.total_changes
+    conn.executemany("DELETE FROM visits WHERE id = ?", ((visit_id,) for visit_id in visit_ids))
+    return conn.total_changes - before
+
+
+def delete_visits_by_key(conn: sqlite3.Connection, idempotency_keys: list[str]) -> int:
+    """Delete visits by idempotency key (the same visit in a backup copy); return how many went."""
+    before = conn.total_changes
+    conn.executemany("DELETE FROM visits WHERE idempotency_key = ?", ((key,) for key in idempotency_keys))
+    return conn.total_changes - before
+
+
+def correct_visit(conn: sqlite3.Connection, visit_id: int, phone: str, new_name: str, new_phone: str) -> bool:
+    """Correct the name and number of one visit still stored under phone; False when it is not."""
+    cur = conn.execute("UPDATE visits SET name = ?, phone = ? WHERE id = ? AND phone = ?",
+                       (new_name, new_phone, visit_id, phone))
+    return cur.rowcount == 1
+
+
+def receipt_visit_key(conn: sqlite3.Connection, visit_id: int) -> str | None:
+    """The idempotency key of a visit (to find it again inside the backups)."""
+    row = conn.execute("SELECT idempotency_key FROM visits WHERE id = ?", (visit_id,)).fetchone()
+    return None if row is None else row[0]
+
+
+# --- staff, staff_sessions ----------------------------------------------------------------------
+# Accounts and their server-side sessions (staff.py).
+
+
+def insert_staff(conn: sqlite3.Connection, username: str, password_hash: str, role: str,
+                 totp_secret: str | None, now: int) -> int:
+    cur = conn.execute(
+        "INSERT INTO staff (username, password_hash, role, active, totp_secret, created_at)"
+        " VALUES (?, ?, ?, 1, ?, ?)",
+        (username, password_hash, role, totp_secret, now),
+    )
+    return cur.lastrowid
+
+
+def staff_by_username(conn: sqlite3.Connection, username: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT id, username, password_hash, role, active, totp_secret, totp_last_step, created_at"
+        " FROM staff WHERE username = ?",
+        (username,),
+    ).fetchone()
+
+
+def list_staff(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT id, username, role, active, created_at FROM staff ORDER BY username"
+    ).fetchall()
+
+
+def set_staff_active(conn: sqlite3.Connection, username: str, active: bool) -> int:
+    return conn.execute("UPDATE staff SET active = ? WHERE username = ?", (int(active), username)).rowcount
+
+
+def set_staff_password(conn: sqlite3.Connection, username: str, password_hash: str) -> int:
+    return conn.execute("UPDATE staff SET password_hash = ? WHERE username = ?",
+                        (password_hash, username)).rowcount
+
+
+def set_staff_totp_secret(conn: sqlite3.Connection, username: str, secret: str) -> int:
+    return conn.execute("UPDATE staff SET totp_secret = ?, totp_last_step = NULL WHERE username = ?",
+                        (secret, username)).rowcount
+
+
+def accept_totp_step(conn: sqlite3.Connection, staff_id: int, step: int) -> bool:
+    """Record a used one-time-code step; False if this or a later step was already used (replay)."""
+    cur = conn.execute(
+        "UPDATE staff SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+        (step, staff_id, step))
+    return cur.rowcount == 1
+
+
+def insert_staff_session(conn: sqlite3.Connection, token_hash: str, staff_id: int, now: int,
+                         verified: bool) -> None:
+    conn.execute(
+        "INSERT INTO staff_sessions (token_hash, staff_id, created_at, last_seen_at, verified)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (token_hash, staff_id, now, now, int(verified)),
+    )
+
+
+def staff_session(conn: sqlite3.Connection, token_hash: str) -> sqlite3.Row | None:
+    """The session with its staff member, whatever its age; the caller checks the timeouts."""
+    return conn.execute(
+        "SELECT staff_sessions.token_hash, staff_sessions.created_at, staff_sessions.last_seen_at,"
+        " staff_sessions.verified, staff.id AS staff_id, staff.username, staff.role, staff.active"
+        " FROM staff_sessions JOIN staff ON staff.id = staff_sessions.staff_id"
+        " WHERE staff_sessions.token_hash = ?",
+        (token_hash,),
+    ).fetchone()
+
+
+def touch_staff_session(conn: sqlite3.Connection, token_hash: str, now: int) -> None:
+    conn.execute("UPDATE staff_sessions SET last_seen_at = ? WHERE token_hash = ?", (now, token_hash))
+
+
+def delete_staff_session(conn: sqlite3.Connection, token_hash: str) -> None:
+    conn.execute("DELETE FROM staff_sessions WHERE token_hash = ?", (token_hash,))
+
+
+def delete_sessions_of(conn: sqlite3.Connection, username: str) -> int:
+    """End every session of one account."""
+    return conn.execute(
+        "DELETE FROM staff_sessions WHERE staff_id IN (SELECT id FROM staff WHERE username = ?)",
+        (username,)).rowcount
+
+
+# --- login_attempts -----------------------------------------------------------------------------
+# The authentication log the login throttle counts (login_throttle.py).
+
+
+def insert_login_attempt(conn: sqlite3.Connection, username: str, client: str, now: int,
+                         success: bool) -> int:
+    """Record a login attempt; its id."""
+    return conn.execute("INSERT INTO login_attempts (username, client, at, success) VALUES (?, ?, ?, ?)",
+                        (username, client, now, int(success))).lastrowid
+
+
+def mark_login_attempt_success(conn: sqlite3.Connection, attempt: int) -> None:
+    conn.execute("UPDATE login_attempts SET success = 1 WHERE id = ?", (attempt,))
+
+
+def delete_login_attempts_before(conn: sqlite3.Connection, before: int) -> int:
+    return conn.execute("DELETE FROM login_attempts WHERE at < ?", (before,)).rowcount
+
+
+# Failed attempts of one scope after `since` and after that scope's last success.
+_FAILURES_SQL = {
+    "pair": "SELECT count(*), max(at) FROM login_attempts"
+            " WHERE username = ? AND client = ? AND success = 0 AND at > ? AND at > coalesce(("
+            "SELECT max(at) FROM login_attempts WHERE username = ? AND client = ? AND success = 1), 0)",
+    "account": "SELECT count(*), max(at) FROM login_attempts"
+               " WHERE username = ? AND success = 0 AND at > ? AND at > coalesce(("
+               "SELECT max(at) FROM login_attempts WHERE username = ? AND success = 1), 0)",
+    "client": "SELECT count(*), max(at) FROM login_attempts"
+              " WHERE client = ? AND success = 0 AND at > ? AND at > coalesce(("
+              "SELECT max(at) FROM login_attempts WHERE client = ? AND success = 1), 0)",
+}
+
+
+def login_failures(conn: sqlite3.Connection, scope: str, keys: tuple[str, ...],
+                   since: int) -> tuple[int, int | None]:
+    """(count, latest) of failures for scope pair (username, client), account or client."""
+    row = conn.execute(_FAILURES_SQL[scope], (*keys, since, *keys)).fetchone()
+    return row[0], row[1]
+
+
+def has_logged_in_from(conn: sqlite3.Connection, username: str, client: str, since: int) -> bool:
+    """Whether this account logged in successfully from this address since `since`."""
+    return conn.execute(
+        "SELECT 1 FROM login_attempts WHERE username = ? AND client = ? AND success = 1 AND at > ?"
+        " LIMIT 1", (username, client, since)).fetchone() is not None
+
+
+# --- audit_log ----------------------------------------------------------------------------------
+# Append-only: who searched what, when, for which case (audit.py).
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     at: int
@@ -315,205 +497,9 @@ def audit_entries(conn: sqlite3.Connection, before_id: int | None, limit: int) -
     ).fetchall()
 
 
-def checkins_per_venue_and_day(conn: sqlite3.Connection,
-                               days: list[tuple[int, int]]) -> list[sqlite3.Row]:
-    """(day index, venue_id, visits) for every venue and each [start, end) day given.
+# --- cases, case_contacts, case_contact_visits --------------------------------------------------
+# A case's contacts as work: who to call, each one's state (cases.py).
 
-    One small count per venue and day on visits_venue_arrived (a covering index): about a
-    second at 10 million visits, where a join on the days read every row of the table.
-    """
-    return conn.execute(
-        "WITH days (day, day_start, day_end) AS ("
-        "  SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
-        " SELECT days.day AS day, venues.id AS venue_id,"
-        "  (SELECT count(*) FROM visits WHERE visits.venue_id = venues.id"
-        "   AND visits.arrived_at >= days.day_start AND visits.arrived_at < days.day_end) AS visits"
-        " FROM venues CROSS JOIN days",
-        (json.dumps(days),),
-    ).fetchall()
-
-
-def last_checkin_per_venue(conn: sqlite3.Connection, not_before: int) -> dict[int, int]:
-    """The newest arrival inside the retention per venue id (venues without one are absent)."""
-    rows = conn.execute(
-        "SELECT venues.id, (SELECT max(arrived_at) FROM visits WHERE visits.venue_id = venues.id) FROM venues"
-    ).fetchall()
-    return {row[0]: row[1] for row in rows if row[1] is not None and row[1] > not_before}
-
-
-# --- operations: purge, backups, maintenance runs ----------------------------------------
-
-# The purge reads ids without the write lock, then deletes them in short write transactions;
-# the age test is repeated in the DELETE, so an id re-used in between is never deleted wrongly.
-EXPIRED_ID_QUERIES = {
-    "visits": "SELECT id FROM visits WHERE arrived_at <= ? ORDER BY id LIMIT ?",
-    "login_attempts": "SELECT id FROM login_attempts WHERE at <= ? ORDER BY id LIMIT ?",
-    "audit_log": "SELECT id FROM audit_log WHERE at <= ? ORDER BY id LIMIT ?",
-}
-DELETE_EXPIRED_BY_ID = {
-    "visits": "DELETE FROM visits WHERE id = ? AND arrived_at <= ?",
-    "login_attempts": "DELETE FROM login_attempts WHERE id = ? AND at <= ?",
-    "audit_log": "DELETE FROM audit_log WHERE id = ? AND at <= ?",
-}
-COUNT_EXPIRED = {
-    "visits": "SELECT count(*) FROM visits WHERE arrived_at <= ?",
-    "login_attempts": "SELECT count(*) FROM login_attempts WHERE at <= ?",
-    "audit_log": "SELECT count(*) FROM audit_log WHERE at <= ?",
-}
-
-
-def expired_ids(conn: sqlite3.Connection, table: str, cutoff: int, limit: int) -> list[int]:
-    """Up to limit ids of rows in table (visits, login_attempts, audit_log) at or before cutoff."""
-    return [row[0] for row in conn.execute(EXPIRED_ID_QUERIES[table], (cutoff, limit))]
-
-
-def delete_expired_ids(conn: sqlite3.Connection, table: str, ids: list[int], cutoff: int) -> int:
-    """Delete those of ids that are still at or before cutoff; return how many went."""
-    before = conn.total_changes
-    conn.executemany(DELETE_EXPIRED_BY_ID[table], ((row_id, cutoff) for row_id in ids))
-    return conn.total_changes - before
-
-
-def count_expired(conn: sqlite3.Connection, table: str, cutoff: int) -> int:
-    return conn.execute(COUNT_EXPIRED[table], (cutoff,)).fetchone()[0]
-
-
-def count_ended_staff_sessions(conn: sqlite3.Connection, idle_before: int, created_before: int) -> int:
-    return conn.execute(
-        "SELECT count(*) FROM staff_sessions WHERE last_seen_at <= ? OR created_at <= ?",
-        (idle_before, created_before),
-    ).fetchone()[0]
-
-
-def delete_ended_staff_sessions(conn: sqlite3.Connection, idle_before: int, created_before: int) -> int:
-    """Staff sessions past their idle or absolute timeout; a handful of rows, deleted at once."""
-    return conn.execute(
-        "DELETE FROM staff_sessions WHERE last_seen_at <= ? OR created_at <= ?",
-        (idle_before, created_before),
-    ).rowcount
-
-
-def record_maintenance_run(conn: sqlite3.Connection, task: str, now: int, detail: str) -> None:
-    conn.execute(
-        "INSERT INTO maintenance_runs (task, ran_at, detail) VALUES (?, ?, ?)"
-        " ON CONFLICT (task) DO UPDATE SET ran_at = excluded.ran_at, detail = excluded.detail",
-        (task, now, detail),
-    )
-
-
-def last_maintenance_run(conn: sqlite3.Connection, task: str) -> sqlite3.Row | None:
-    return conn.execute("SELECT task, ran_at, detail FROM maintenance_runs WHERE task = ?",
-                        (task,)).fetchone()
-
-
-def checkpoint_truncate(conn: sqlite3.Connection, wait_ms: int) -> tuple[int, int, int]:
-    """PRAGMA wal_checkpoint(TRUNCATE), waiting at most wait_ms for readers: (busy, WAL frames, checkpointed).
-
-    The checkpoint holds the write lock while it waits, so the wait is kept short; the connection's
-    own busy timeout is put back afterwards.
-    """
-    own_timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
-    conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
-    try:
-        return tuple(conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {int(own_timeout)}")
-
-
-def integrity_check(conn: sqlite3.Connection) -> list[str]:
-    return [row[0] for row in conn.execute("PRAGMA integrity_check")]
-
-
-
-# --- security: login throttling, staff accounts and sessions -----------------------------
-
-def insert_login_attempt(conn: sqlite3.Connection, username: str, client: str, now: int,
-                         success: bool) -> int:
-    """Record a login attempt; its id."""
-    return conn.execute("INSERT INTO login_attempts (username, client, at, success) VALUES (?, ?, ?, ?)",
-                        (username, client, now, int(success))).lastrowid
-
-
-def mark_login_attempt_success(conn: sqlite3.Connection, attempt: int) -> None:
-    conn.execute("UPDATE login_attempts SET success = 1 WHERE id = ?", (attempt,))
-
-
-def delete_login_attempts_before(conn: sqlite3.Connection, before: int) -> int:
-    return conn.execute("DELETE FROM login_attempts WHERE at < ?", (before,)).rowcount
-
-
-# Failed attempts of one scope after `since` and after that scope's last success.
-_FAILURES_SQL = {
-    "pair": "SELECT count(*), max(at) FROM login_attempts"
-            " WHERE username = ? AND client = ? AND success = 0 AND at > ? AND at > coalesce(("
-            "SELECT max(at) FROM login_attempts WHERE username = ? AND client = ? AND success = 1), 0)",
-    "account": "SELECT count(*), max(at) FROM login_attempts"
-               " WHERE username = ? AND success = 0 AND at > ? AND at > coalesce(("
-               "SELECT max(at) FROM login_attempts WHERE username = ? AND success = 1), 0)",
-    "client": "SELECT count(*), max(at) FROM login_attempts"
-              " WHERE client = ? AND success = 0 AND at > ? AND at > coalesce(("
-              "SELECT max(at) FROM login_attempts WHERE client = ? AND success = 1), 0)",
-}
-
-
-def login_failures(conn: sqlite3.Connection, scope: str, keys: tuple[str, ...],
-                   since: int) -> tuple[int, int | None]:
-    """(count, latest) of failures for scope pair (username, client), account or client."""
-    row = conn.execute(_FAILURES_SQL[scope], (*keys, since, *keys)).fetchone()
-    return row[0], row[1]
-
-
-def has_logged_in_from(conn: sqlite3.Connection, username: str, client: str, since: int) -> bool:
-    """Whether this account logged in successfully from this address since `since`."""
-    return conn.execute(
-        "SELECT 1 FROM login_attempts WHERE username = ? AND client = ? AND success = 1 AND at > ?"
-        " LIMIT 1", (username, client, since)).fetchone() is not None
-
-
-def accept_totp_step(conn: sqlite3.Connection, staff_id: int, step: int) -> bool:
-    """Record a used one-time-code step; False if this or a later step was already used (replay)."""
-    cur = conn.execute(
-        "UPDATE staff SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
-        (step, staff_id, step))
-    return cur.rowcount == 1
-
-
-def set_staff_totp_secret(conn: sqlite3.Connection, username: str, secret: str) -> int:
-    return conn.execute("UPDATE staff SET totp_secret = ?, totp_last_step = NULL WHERE username = ?",
-                        (secret, username)).rowcount
-
-
-def set_staff_password(conn: sqlite3.Connection, username: str, password_hash: str) -> int:
-    return conn.execute("UPDATE staff SET password_hash = ? WHERE username = ?",
-                        (password_hash, username)).rowcount
-
-
-def set_staff_active(conn: sqlite3.Connection, username: str, active: bool) -> int:
-    return conn.execute("UPDATE staff SET active = ? WHERE username = ?", (int(active), username)).rowcount
-
-
-def delete_sessions_of(conn: sqlite3.Connection, username: str) -> int:
-    """End every session of one account."""
-    return conn.execute(
-        "DELETE FROM staff_sessions WHERE staff_id IN (SELECT id FROM staff WHERE username = ?)",
-        (username,)).rowcount
-
-
-def arrivals_of_all_venues(conn: sqlite3.Connection, start: int, end: int) -> list[tuple[int, int]]:
-    """(venue_id, arrived_at) of guests' own check-ins in [start, end), by venue and time."""
-    return [tuple(row) for row in conn.execute(
-        "SELECT venue_id, arrived_at FROM visits WHERE arrived_at >= ? AND arrived_at < ?"
-        " AND source != 'paper' ORDER BY venue_id, arrived_at", (start, end))]
-
-
-def venue_arrivals(conn: sqlite3.Connection, venue_id: int, start: int, end: int) -> list[int]:
-    """Arrival times (only the times) of guests' own check-ins at one venue in [start, end)."""
-    return [row[0] for row in conn.execute(
-        "SELECT arrived_at FROM visits WHERE venue_id = ? AND arrived_at >= ? AND arrived_at < ?"
-        " AND source != 'paper' ORDER BY arrived_at", (venue_id, start, end))]
-
-
-# --- case work: cases, contact states, SMS outbox -----------------------------------------
 
 def case_by_ref(conn: sqlite3.Connection, case_ref: str) -> sqlite3.Row | None:
     return conn.execute("SELECT id, case_ref, created_by, created_at, updated_at FROM cases WHERE case_ref = ?",
@@ -598,6 +584,10 @@ def set_case_contact_state(conn: sqlite3.Connection, case_id: int, contact_id: i
     return cur.rowcount == 1
 
 
+# --- sms_outbox ---------------------------------------------------------------------------------
+# The durable outbox of messages to contacts; an accepted message never goes twice (sms.py).
+
+
 def insert_sms(conn: sqlite3.Connection, contact_id: int, phone: str, language: str, text: str, staff: str,
                now: int) -> bool:
     """Queue one message for a contact line; False when that line already has one (never twice)."""
@@ -647,6 +637,10 @@ def sms_waiting(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM sms_outbox WHERE accepted_at IS NULL").fetchone()[0]
 
 
+# --- cases: retention ---------------------------------------------------------------------------
+# Cases and what hangs on them go on the visits' clock (retention.py).
+
+
 def expired_case_ids(conn: sqlite3.Connection, cutoff: int) -> list[int]:
     return [row[0] for row in conn.execute("SELECT id FROM cases WHERE updated_at <= ?", (cutoff,))]
 
@@ -681,58 +675,94 @@ def count_expired_cases(conn: sqlite3.Connection, cutoff: int) -> int:
     return conn.execute("SELECT count(*) FROM cases WHERE updated_at <= ?", (cutoff,)).fetchone()[0]
 
 
-# --- the guest's rights: access, correction, erasure; paper-row provenance ------------------
-
-def set_visit_entered_by(conn: sqlite3.Connection, idempotency_key: str, staff_id: int) -> None:
-    """Record which staff account typed a visit in (a paper-list row)."""
-    conn.execute("UPDATE visits SET entered_by = ? WHERE idempotency_key = ?", (staff_id, idempotency_key))
+# --- maintenance: purge, maintenance_runs, WAL, health ------------------------------------------
+# For retention.py, backup.py, deploy_check.py and /healthz.
 
 
-def visits_of_phone(conn: sqlite3.Connection, phone: str, not_before: int) -> list[sqlite3.Row]:
-    """Every visit stored under one E.164 number inside the retention, oldest first, with who typed it."""
-    return _fetch_all_lenient(
-        conn,
-        "SELECT visits.id, visits.name, visits.phone, visits.party_size, visits.area, visits.arrived_at,"
-        " visits.left_at, visits.registered_at, visits.source, visits.consent_version,"
-        " venues.slug AS venue_slug, venues.name AS venue_name, staff.username AS entered_by"
-        " FROM visits JOIN venues ON venues.id = visits.venue_id"
-        " LEFT JOIN staff ON staff.id = visits.entered_by"
-        " WHERE visits.phone = ? AND visits.arrived_at > ? ORDER BY visits.arrived_at, visits.id",
-        (phone, not_before),
+# The purge reads ids without the write lock, then deletes them in short write transactions;
+# the age test is repeated in the DELETE, so an id re-used in between is never deleted wrongly.
+EXPIRED_ID_QUERIES = {
+    "visits": "SELECT id FROM visits WHERE arrived_at <= ? ORDER BY id LIMIT ?",
+    "login_attempts": "SELECT id FROM login_attempts WHERE at <= ? ORDER BY id LIMIT ?",
+    "audit_log": "SELECT id FROM audit_log WHERE at <= ? ORDER BY id LIMIT ?",
+}
+
+
+DELETE_EXPIRED_BY_ID = {
+    "visits": "DELETE FROM visits WHERE id = ? AND arrived_at <= ?",
+    "login_attempts": "DELETE FROM login_attempts WHERE id = ? AND at <= ?",
+    "audit_log": "DELETE FROM audit_log WHERE id = ? AND at <= ?",
+}
+
+
+COUNT_EXPIRED = {
+    "visits": "SELECT count(*) FROM visits WHERE arrived_at <= ?",
+    "login_attempts": "SELECT count(*) FROM login_attempts WHERE at <= ?",
+    "audit_log": "SELECT count(*) FROM audit_log WHERE at <= ?",
+}
+
+
+def expired_ids(conn: sqlite3.Connection, table: str, cutoff: int, limit: int) -> list[int]:
+    """Up to limit ids of rows in table (visits, login_attempts, audit_log) at or before cutoff."""
+    return [row[0] for row in conn.execute(EXPIRED_ID_QUERIES[table], (cutoff, limit))]
+
+
+def delete_expired_ids(conn: sqlite3.Connection, table: str, ids: list[int], cutoff: int) -> int:
+    """Delete those of ids that are still at or before cutoff; return how many went."""
+    before = conn.total_changes
+    conn.executemany(DELETE_EXPIRED_BY_ID[table], ((row_id, cutoff) for row_id in ids))
+    return conn.total_changes - before
+
+
+def count_expired(conn: sqlite3.Connection, table: str, cutoff: int) -> int:
+    return conn.execute(COUNT_EXPIRED[table], (cutoff,)).fetchone()[0]
+
+
+def count_ended_staff_sessions(conn: sqlite3.Connection, idle_before: int, created_before: int) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM staff_sessions WHERE last_seen_at <= ? OR created_at <= ?",
+        (idle_before, created_before),
+    ).fetchone()[0]
+
+
+def delete_ended_staff_sessions(conn: sqlite3.Connection, idle_before: int, created_before: int) -> int:
+    """Staff sessions past their idle or absolute timeout; a handful of rows, deleted at once."""
+    return conn.execute(
+        "DELETE FROM staff_sessions WHERE last_seen_at <= ? OR created_at <= ?",
+        (idle_before, created_before),
+    ).rowcount
+
+
+def record_maintenance_run(conn: sqlite3.Connection, task: str, now: int, detail: str) -> None:
+    conn.execute(
+        "INSERT INTO maintenance_runs (task, ran_at, detail) VALUES (?, ?, ?)"
+        " ON CONFLICT (task) DO UPDATE SET ran_at = excluded.ran_at, detail = excluded.detail",
+        (task, now, detail),
     )
 
 
-def erasable_visits(conn: sqlite3.Connection, visit_ids: list[int], phone: str) -> list[sqlite3.Row]:
-    """Of visit_ids, those still stored under phone: (id, idempotency_key), for erasure."""
-    return conn.execute(
-        "SELECT visits.id, visits.idempotency_key FROM visits, json_each(?) AS wanted"
-        " WHERE visits.id = wanted.value AND visits.phone = ?",
-        (json.dumps(visit_ids), phone),
-    ).fetchall()
+def last_maintenance_run(conn: sqlite3.Connection, task: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT task, ran_at, detail FROM maintenance_runs WHERE task = ?",
+                        (task,)).fetchone()
 
 
-def delete_visits(conn: sqlite3.Connection, visit_ids: list[int]) -> int:
-    """Delete visits by id (their derived rows go with them by foreign key); return how many went."""
-    before = conn.total_changes
-    conn.executemany("DELETE FROM visits WHERE id = ?", ((visit_id,) for visit_id in visit_ids))
-    return conn.total_changes - before
+def checkpoint_truncate(conn: sqlite3.Connection, wait_ms: int) -> tuple[int, int, int]:
+    """PRAGMA wal_checkpoint(TRUNCATE), waiting at most wait_ms for readers: (busy, WAL frames, checkpointed).
+
+    The checkpoint holds the write lock while it waits, so the wait is kept short; the connection's
+    own busy timeout is put back afterwards.
+    """
+    own_timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+    try:
+        return tuple(conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(own_timeout)}")
 
 
-def delete_visits_by_key(conn: sqlite3.Connection, idempotency_keys: list[str]) -> int:
-    """Delete visits by idempotency key (the same visit in a backup copy); return how many went."""
-    before = conn.total_changes
-    conn.executemany("DELETE FROM visits WHERE idempotency_key = ?", ((key,) for key in idempotency_keys))
-    return conn.total_changes - before
+def integrity_check(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute("PRAGMA integrity_check")]
 
 
-def correct_visit(conn: sqlite3.Connection, visit_id: int, phone: str, new_name: str, new_phone: str) -> bool:
-    """Correct the name and number of one visit still stored under phone; False when it is not."""
-    cur = conn.execute("UPDATE visits SET name = ?, phone = ? WHERE id = ? AND phone = ?",
-                       (new_name, new_phone, visit_id, phone))
-    return cur.rowcount == 1
-
-
-def receipt_visit_key(conn: sqlite3.Connection, visit_id: int) -> str | None:
-    """The idempotency key of a visit (to find it again inside the backups)."""
-    row = conn.execute("SELECT idempotency_key FROM visits WHERE id = ?", (visit_id,)).fetchone()
-    return None if row is None else row[0]
+def ping(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT count(*) FROM venues").fetchone() is not None

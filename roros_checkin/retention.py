@@ -7,20 +7,20 @@ table grows, and each batch is sized to hold the lock about 50 ms, followed by a
 (benchmarks/README.md, Contention: a million expired visits purged while large exports run, check-in
 p99 82 ms). Afterwards the WAL is checkpointed with TRUNCATE: with secure_delete on every
 connection, the deleted names are then gone from the database file and the WAL alike.
+
+This module knows one database; maintenance.py runs it on the register and then on the backups.
 """
 from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-from . import db, queries
+from . import queries
 from .db import write_transaction
 
 log = logging.getLogger(__name__)
@@ -154,24 +154,23 @@ def checkpoint(conn: sqlite3.Connection) -> bool:
     return False
 
 
-def purge_expired(conn: sqlite3.Connection, config: Mapping[str, Any], now: int, dry_run: bool = False,
-                  batch_size: int = BATCH_SIZE, pause: float = BATCH_PAUSE_SECONDS,
-                  include_backups: bool = True) -> PurgeResult:
-    """Delete visits (and the cases, contact states and SMS derived from them), staff sessions,
-    login attempts and audit entries past their retention.
-
-    With BACKUP_DIR set, expired visits inside the backups there go too.
-    Safe to run twice and while guests check in. Records the run in maintenance_runs.
-    """
+def count_expired(conn: sqlite3.Connection, config: Mapping[str, Any], now: int) -> PurgeResult:
+    """What a purge would delete now (a dry run): counts only, nothing changes."""
     cutoffs = Cutoffs.at(config, now)
-    result = PurgeResult(dry_run=dry_run)
-    if dry_run:
-        for table in BATCHED_TABLES:
-            setattr(result, table, queries.count_expired(conn, table, getattr(cutoffs, table)))
-        result.staff_sessions = queries.count_ended_staff_sessions(
-            conn, cutoffs.session_idle, cutoffs.session_created)
-        result.cases = queries.count_expired_cases(conn, cutoffs.visits)
-        return result
+    result = PurgeResult(dry_run=True)
+    for table in BATCHED_TABLES:
+        setattr(result, table, queries.count_expired(conn, table, getattr(cutoffs, table)))
+    result.staff_sessions = queries.count_ended_staff_sessions(conn, cutoffs.session_idle, cutoffs.session_created)
+    result.cases = queries.count_expired_cases(conn, cutoffs.visits)
+    return result
+
+
+def delete_expired(conn: sqlite3.Connection, config: Mapping[str, Any], now: int,
+                   batch_size: int = BATCH_SIZE, pause: float = BATCH_PAUSE_SECONDS) -> PurgeResult:
+    """Delete visits (and the cases, contact states and SMS derived from them), login attempts,
+    audit entries and staff sessions past their retention."""
+    cutoffs = Cutoffs.at(config, now)
+    result = PurgeResult()
     for table in BATCHED_TABLES:
         setattr(result, table, _delete_in_batches(conn, table, getattr(cutoffs, table), batch_size, pause))
     # Everything derived from visits is deleted on the visits' clock (DESIGN.md): a case whose last
@@ -179,52 +178,27 @@ def purge_expired(conn: sqlite3.Connection, config: Mapping[str, Any], now: int,
     with write_transaction(conn):
         result.cases = queries.delete_cases(conn, queries.expired_case_ids(conn, cutoffs.visits), cutoffs.visits)
         queries.delete_orphaned_case_rows(conn)
-    if include_backups and config.get("BACKUP_DIR"):
-        from .backup import purge_backups
-
-        result.backup_visits = purge_backups(Path(config["BACKUP_DIR"]), config, now)
     with write_transaction(conn):
         result.staff_sessions = queries.delete_ended_staff_sessions(
             conn, cutoffs.session_idle, cutoffs.session_created)
+    return result
+
+
+def finish_purge(conn: sqlite3.Connection, now: int, result: PurgeResult) -> PurgeResult:
+    """Record the run in maintenance_runs, then truncate the WAL so the deleted rows leave it too."""
+    with write_transaction(conn):
         queries.record_maintenance_run(conn, "purge", now, result.summary())
     result.checkpoint_busy = not checkpoint(conn)
     return result
 
 
-class BackgroundPurge:
-    """The server's own hourly purge, so the retention holds even where nobody set up a timer."""
+def purge_expired(conn: sqlite3.Connection, config: Mapping[str, Any], now: int, dry_run: bool = False,
+                  batch_size: int = BATCH_SIZE, pause: float = BATCH_PAUSE_SECONDS) -> PurgeResult:
+    """Delete visits, staff sessions, login attempts and audit entries past their retention.
 
-    def __init__(self, config: Mapping[str, Any], clock: Callable[[], float]) -> None:
-        self.config = config
-        self.clock = clock
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="purge", daemon=True)
-
-    def start(self) -> "BackgroundPurge":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=10)
-
-    def run(self) -> None:
-        conn = db.connect(self.config["DATABASE"])
-        try:
-            while not self.stopped.is_set():
-                self.stopped.wait(self.run_once(conn))
-        finally:
-            conn.close()
-
-    def run_once(self, conn: sqlite3.Connection) -> float:
-        """Purge once; return the seconds until the next run."""
-        interval = self.config["PURGE_INTERVAL_MINUTES"] * 60
-        try:
-            result = purge_expired(conn, self.config, int(self.clock()))
-        except sqlite3.Error:
-            # The next round tries again; the error (never row content) goes to the log.
-            log.exception("purge failed")
-            return interval
-        busy = f"; WAL not truncated (busy readers), next try in {CHECKPOINT_RETRY_SECONDS} s"
-        log.info("purge: %s%s", result.summary(), busy if result.checkpoint_busy else "")
-        return min(interval, CHECKPOINT_RETRY_SECONDS) if result.checkpoint_busy else interval
+    This database only (the backups are maintenance.purge's). Safe to run twice and while
+    guests check in. Records the run in maintenance_runs.
+    """
+    if dry_run:
+        return count_expired(conn, config, now)
+    return finish_purge(conn, now, delete_expired(conn, config, now, batch_size, pause))

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import queries
-from .db import BUSY_TIMEOUT_MS, write_transaction
+from . import backup, queries
+from .db import write_transaction
 from .retention import CHECKPOINT_WAIT_MS
 
 log = logging.getLogger(__name__)
@@ -43,22 +43,11 @@ def erase_visits(conn: sqlite3.Connection, config: Mapping[str, Any], visits: li
 
 def erase_from_backups(directory: Path, idempotency_keys: list[str]) -> int:
     """Delete the visits with these keys inside every backup in directory; return how many went."""
-    from .backup import backup_time
+    def erase(copy: sqlite3.Connection) -> int:
+        with write_transaction(copy):
+            return queries.delete_visits_by_key(copy, idempotency_keys)
 
-    deleted = 0
-    if not directory.is_dir():
-        return 0
-    for path in sorted(directory.iterdir()):
-        if backup_time(path) is None or not path.is_file():
-            continue
-        copy = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-        try:
-            copy.execute("PRAGMA secure_delete = ON")
-            with write_transaction(copy):
-                deleted += queries.delete_visits_by_key(copy, idempotency_keys)
-        finally:
-            copy.close()
-    return deleted
+    return backup.in_each_backup(directory, erase)
 
 
 def erase_receipt_visit(conn: sqlite3.Connection, config: Mapping[str, Any], visit_id: int) -> int:

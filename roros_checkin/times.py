@@ -31,7 +31,3 @@ def show(ts: int | None, fmt: str = "short") -> str:
         return ""
     return format_datetime(to_datetime(ts), fmt)
 
-
-def local_input_value(ts: int) -> str:
-    """A stored time as the value of a datetime-local input (YYYY-MM-DDTHH:MM)."""
-    return to_datetime(ts).astimezone(local_zone()).strftime("%Y-%m-%dT%H:%M")

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -12,7 +13,6 @@ from flask import current_app
 from . import queries, ratelimit, retention
 from .db import write_transaction
 
-SOURCES = ("qr", "kiosk", "retro", "paper")
 # A check-out ends a stay at most this long after arrival: a receipt left open for days (or one
 # checked out long after the guest went home) must not make a stay that overlaps everyone.
 CHECK_OUT_MAX_HOURS = 24
@@ -24,6 +24,18 @@ class PhoneAtTooManyVenues(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(retry_after)
         self.retry_after = retry_after
+
+
+class KeyUsedElsewhere(Exception):
+    """The idempotency key is stored with a visit at another venue: it is never reused."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The receipt token of a visit, and whether this call stored it (False: a re-sent form)."""
+
+    token: str
+    stored: bool
 
 
 def receipt_token(idempotency_key: str) -> str:
@@ -38,11 +50,16 @@ def receipt_hash(token: str) -> str:
 
 
 def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str, Any],
-                 idempotency_key: str, source: str, now: int, language: str | None = None) -> str:
-    """Store a visit (committed before this returns) and give its receipt token.
+                 idempotency_key: str, source: str, now: int, language: str | None = None) -> Recorded:
+    """Store the visit of an idempotency key, or find the one stored with it; say which.
+
+    The rule for a re-sent form lives here alone: a key already stored at this venue stores
+    nothing and gives the first visit's receipt token (Recorded.stored is False); a key stored
+    at another venue raises KeyUsedElsewhere. The look-up and the insert share one write
+    transaction, so two copies of a form sent at once store one row. The visit is committed
+    before this returns.
 
     A visit with a time given afterwards is stored with source "retro" and that time.
-    Storing the same idempotency key again stores nothing and gives the same token.
     With the limits on, a phone already stored at PHONE_VENUES other venues within PHONE_WINDOW
     raises PhoneAtTooManyVenues and nothing is stored: the count is read in the same write
     transaction as the insert, so parallel requests and other processes cannot slip past it.
@@ -69,10 +86,15 @@ def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str
     )
     limited = current_app.config["RATELIMIT_ENABLED"]
     with write_transaction(conn):
+        stored_venue_id = queries.visit_venue_by_idempotency_key(conn, idempotency_key)
+        if stored_venue_id is not None:
+            if stored_venue_id != venue["id"]:
+                raise KeyUsedElsewhere()
+            return Recorded(token, stored=False)
         if limited:
             _check_phone_venues(conn, visit, now)
         queries.insert_visit(conn, visit)
-    return token
+    return Recorded(token, stored=True)
 
 
 def _check_phone_venues(conn: sqlite3.Connection, visit: queries.NewVisit, now: int) -> None:

@@ -21,7 +21,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from roros_checkin import db, queries  # noqa: E402
 from roros_checkin.db import write_transaction  # noqa: E402
-from roros_checkin.tracing import auth  # noqa: E402
+from roros_checkin import staff as staff_accounts  # noqa: E402
 from server import Server  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
             secret = pyotp.random_base32()
             conn = db.connect(str(server.database))
             with write_transaction(conn):
-                queries.insert_staff(conn, STAFF_USER, auth.hash_password(STAFF_PASSWORD), "tracer", secret,
+                queries.insert_staff(conn, STAFF_USER, staff_accounts.hash_password(STAFF_PASSWORD), "tracer", secret,
                                      int(time.time()))
             conn.close()
             yesterday_evening(server.database)

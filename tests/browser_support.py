@@ -18,7 +18,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from roros_checkin import db, queries
 from roros_checkin.db import write_transaction
-from roros_checkin.tracing import auth
+from roros_checkin import staff as staff_accounts
 from server import Server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -60,7 +60,7 @@ class LiveServer:
         conn = db.connect(str(self.database))
         try:
             with write_transaction(conn):
-                queries.insert_staff(conn, account.username, auth.hash_password(account.password), "tracer",
+                queries.insert_staff(conn, account.username, staff_accounts.hash_password(account.password), "tracer",
                                      account.totp_secret, int(time.time()))
         finally:
             conn.close()

@@ -9,6 +9,7 @@ import pytest
 
 from roros_checkin import create_app, db, queries
 from roros_checkin.db import write_transaction
+from roros_checkin import staff as staff_accounts
 from roros_checkin.tracing import auth
 
 # 2026-11-20 18:00 Europe/Oslo (17:00 UTC): a Friday evening.
@@ -92,7 +93,7 @@ def add_staff(app, username: str = "kari", role: str = "tracer") -> int:
     with app.app_context():
         conn = db.get_db()
         with write_transaction(conn):
-            return queries.insert_staff(conn, username, auth.hash_password(TEST_PASSWORD), role, None,
+            return queries.insert_staff(conn, username, staff_accounts.hash_password(TEST_PASSWORD), role, None,
                                         int(app.config["CLOCK"]()))
 
 
@@ -101,7 +102,7 @@ def staff_client(app, client):
     """A client with a live staff session (made directly, as a completed login leaves it)."""
     staff_id = add_staff(app)
     with app.app_context():
-        token = auth.start_session(db.get_db(), staff_id, int(app.config["CLOCK"]()))
+        token = staff_accounts.start_session(db.get_db(), staff_id, int(app.config["CLOCK"]()))
     client.set_cookie(auth.COOKIE, token)
     return client
 

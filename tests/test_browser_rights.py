@@ -16,7 +16,7 @@ from browser_support import (OTHER, STAFF_PASSWORD, assert_accessible, browser_c
                              browser_type_launch_args, check_in, live_server)
 from roros_checkin import db, queries
 from roros_checkin.db import write_transaction
-from roros_checkin.tracing import auth
+from roros_checkin import staff as staff_accounts
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +63,7 @@ def add_admin(live_server) -> tuple[str, str]:
     conn = db.connect(str(live_server.database))
     try:
         with write_transaction(conn):
-            queries.insert_staff(conn, username, auth.hash_password(STAFF_PASSWORD), "admin", secret,
+            queries.insert_staff(conn, username, staff_accounts.hash_password(STAFF_PASSWORD), "admin", secret,
                                  int(time.time()))
     finally:
         conn.close()

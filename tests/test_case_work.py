@@ -6,6 +6,7 @@ import re
 from case_support import CASE_PHONE, friday_case, open_case, tap, tap_forms
 from conftest import add_staff, hidden_fields
 from roros_checkin import db, retention
+from roros_checkin import staff as staff_accounts
 from roros_checkin.tracing import auth
 from tracing_data import add_visit
 
@@ -59,7 +60,7 @@ def test_a_stale_update_is_refused_not_written_over(app, staff_client, conn, ven
     # Another tracer, on another session, marks Per Hansen reached first.
     other = app.test_client()
     with app.app_context():
-        other.set_cookie(auth.COOKIE, auth.start_session(db.get_db(), add_staff(app, "ola"), int(app.config["CLOCK"]())))
+        other.set_cookie(auth.COOKIE, staff_accounts.start_session(db.get_db(), add_staff(app, "ola"), int(app.config["CLOCK"]())))
     assert tap(other, page(other, path), "Per Hansen", "reached").status_code == 303
     refused = tap(staff_client, seen_by_kari, "Per Hansen", "not_reached")
     html = refused.get_data(as_text=True)

@@ -64,6 +64,22 @@ def test_resent_form_stores_one_visit(client, venue, conn):
     assert len(visit_rows(conn)) == 1
 
 
+def test_a_key_stored_at_one_venue_is_not_reused_at_another(app, client, venue, conn):
+    """The same form data sent to a second venue stores nothing there and comes back with a fresh key."""
+    add_venue(app, "bergstaden", "Bergstaden")
+    data = {**hidden_fields(client.get("/v/kaffestuggu").get_data(as_text=True)), **GOOD_GUEST}
+    assert client.post("/v/kaffestuggu", data=data).status_code == 303
+    elsewhere = client.post("/v/bergstaden", data=data)
+    html = elsewhere.get_data(as_text=True)
+    assert elsewhere.status_code == 400
+    assert "Skjemaet var ufullstendig" in html
+    fresh = hidden_fields(html)["idempotency_key"]
+    assert fresh and fresh != data["idempotency_key"]
+    assert [row["venue_id"] for row in visit_rows(conn)] == [1]
+    assert client.post("/v/bergstaden", data={**data, "idempotency_key": fresh}).status_code == 303
+    assert sorted(row["venue_id"] for row in visit_rows(conn)) == [1, 2]
+
+
 def test_two_forms_store_two_visits(client, venue, conn):
     post_checkin(client)
     post_checkin(client, name="Ola Nordmann")

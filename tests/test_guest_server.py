@@ -16,6 +16,7 @@ import pytest
 
 from roros_checkin import db, queries
 from roros_checkin.db import write_transaction
+from roros_checkin import staff as staff_accounts
 from roros_checkin.tracing import auth
 from server import NoRedirect, Server
 
@@ -145,7 +146,7 @@ def add_staff(server, username: str) -> None:
     conn = db.connect(str(server.database))
     try:
         with write_transaction(conn):
-            queries.insert_staff(conn, username, auth.hash_password(PASSWORD), "tracer", None, int(time.time()))
+            queries.insert_staff(conn, username, staff_accounts.hash_password(PASSWORD), "tracer", None, int(time.time()))
     finally:
         conn.close()
 

@@ -17,6 +17,7 @@ from tracing_data import add_visit
 
 from roros_checkin import db, errors, queries
 from roros_checkin.db import write_transaction
+from roros_checkin import staff as staff_accounts
 from roros_checkin.tracing import auth
 
 TOLGA = {
@@ -112,7 +113,7 @@ def test_staff_pages_name_the_configured_municipality(tolga):
         conn = db.get_db()
         add_visit(conn, "kafe", "Kari Nordmann", CASE_PHONE, "2026-11-19T18:00", "2026-11-19T20:00")
         add_visit(conn, "kafe", "Per Hansen", "+4798765432", "2026-11-19T19:00")
-        token = auth.start_session(conn, staff_id, int(tolga.config["CLOCK"]()))
+        token = staff_accounts.start_session(conn, staff_id, int(tolga.config["CLOCK"]()))
     pages = {"login": tolga.test_client().get("/tracing/login")}
     client = tolga.test_client()
     client.set_cookie(auth.COOKIE, token)

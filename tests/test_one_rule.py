@@ -12,6 +12,7 @@ from tracing_data import add_visit
 
 from roros_checkin import create_app, db, queries, retention, venues
 from roros_checkin.db import write_transaction
+from roros_checkin import staff as staff_accounts
 from roros_checkin.tracing import auth
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +89,7 @@ def test_guest_and_staff_pages_show_times_in_the_configured_timezone(app_config,
         with write_transaction(conn):
             queries.insert_venue(conn, "kafe", "Kafé", "", 0)
         staff_id = add_staff(app)
-        token = auth.start_session(conn, staff_id, int(clock.now))
+        token = staff_accounts.start_session(conn, staff_id, int(clock.now))
         # 17:00 UTC is 19:00 in Helsinki (18:00 in Oslo).
         add_visit(conn, "kafe", "Per Hansen", "+4798765432", int(clock.now) - 3600)
     client = app.test_client()

@@ -15,9 +15,9 @@ import pytest
 from conftest import FRIDAY_EVENING, post_checkin
 from server import ROOT, Server, clean_environ
 
-from roros_checkin import create_app, db, queries, retention
+from roros_checkin import create_app, db, maintenance, queries, retention
 from roros_checkin.db import write_transaction
-from roros_checkin.tracing import throttle
+from roros_checkin import login_throttle as throttle
 
 DAY = 86400
 RETENTION = 14 * DAY
@@ -281,8 +281,8 @@ def test_running_server_purges_by_itself(tmp_path):
 
 def test_background_purge_logs_counts_and_survives_a_database_error(app, clock, venue, conn, caplog):
     insert_visits(conn, venue_id(conn), FRIDAY_EVENING - RETENTION - 1, count=2)
-    purge = retention.BackgroundPurge(app.config, clock)
-    with caplog.at_level("INFO", logger="roros_checkin.retention"):
+    purge = maintenance.BackgroundPurge(app.config, clock)
+    with caplog.at_level("INFO", logger="roros_checkin.maintenance"):
         purge.run_once(db.connect(app.config["DATABASE"]))
         broken = sqlite3.connect(":memory:")  # no tables: the purge fails, the thread goes on
         purge.run_once(broken)
@@ -295,13 +295,13 @@ def test_background_purge_comes_back_soon_when_readers_kept_the_wal(app, clock, 
                                                                    monkeypatch):
     monkeypatch.setattr(retention, "CHECKPOINT_TRIES", 1)
     insert_visits(conn, venue_id(conn), FRIDAY_EVENING - RETENTION - 1, count=2)
-    purge = retention.BackgroundPurge(app.config, clock)
+    purge = maintenance.BackgroundPurge(app.config, clock)
     purger = db.connect(app.config["DATABASE"])
     reader = db.connect(app.config["DATABASE"])
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM visits").fetchone()
     try:
-        with caplog.at_level("INFO", logger="roros_checkin.retention"):
+        with caplog.at_level("INFO", logger="roros_checkin.maintenance"):
             wait_busy = purge.run_once(purger)
     finally:
         reader.rollback()

@@ -112,11 +112,12 @@ def sms_app(app_config, gateway):
 @pytest.fixture
 def tracer(sms_app):
     from conftest import add_staff
+    from roros_checkin import staff as staff_accounts
     from roros_checkin.tracing import auth
 
     client = sms_app.test_client()
     with sms_app.app_context():
-        token = auth.start_session(db.get_db(), add_staff(sms_app), int(sms_app.config["CLOCK"]()))
+        token = staff_accounts.start_session(db.get_db(), add_staff(sms_app), int(sms_app.config["CLOCK"]()))
     client.set_cookie(auth.COOKIE, token)
     return client
 
@@ -248,11 +249,12 @@ def test_console_provider_logs_that_a_message_went_never_its_number_or_text(app_
         db.upgrade(db.get_db())
     add_venue(app)
     from conftest import add_staff
+    from roros_checkin import staff as staff_accounts
     from roros_checkin.tracing import auth
 
     client = app.test_client()
     with app.app_context():
-        client.set_cookie(auth.COOKIE, auth.start_session(db.get_db(), add_staff(app), int(app.config["CLOCK"]())))
+        client.set_cookie(auth.COOKIE, staff_accounts.start_session(db.get_db(), add_staff(app), int(app.config["CLOCK"]())))
         friday_case(db.get_db())
     path = open_case(client)
     send_to_everyone_not_reached(client, path)

@@ -160,7 +160,7 @@ def test_terminal_qr_code_scans_to_the_uri():
     from PIL import Image, ImageOps
     from pyzbar.pyzbar import decode
 
-    from roros_checkin.tracing import two_factor
+    from roros_checkin import two_factor
 
     uri = two_factor.provisioning_uri("kari", two_factor.new_secret(), "Røros kommune")
     lines = [line for line in two_factor.terminal_qr(uri).splitlines() if line]

@@ -10,8 +10,9 @@ import werkzeug.security
 from conftest import TEST_PASSWORD, hidden_fields
 from werkzeug.security import generate_password_hash
 
-from roros_checkin import create_app, db, passwords, queries
+from roros_checkin import create_app, db, queries
 from roros_checkin.db import write_transaction
+from roros_checkin import staff as staff_accounts
 from roros_checkin.tracing import auth
 
 # A made-up seed for the test accounts' authenticator.
@@ -142,7 +143,7 @@ def _normalised(html: str) -> str:
 
 def test_unknown_user_and_wrong_password_look_the_same(app, clock, monkeypatch):
     """Same page, same status, and the same hash work: one scrypt check at the account's cost."""
-    add_account(app, auth.hash_password(TEST_PASSWORD))
+    add_account(app, staff_accounts.hash_password(TEST_PASSWORD))
     # Every password hash computed (check_password_hash hashes the attempt with the stored
     # method and salt): counting them is what the time of a login follows, without a clock.
     hashed: list[str] = []
@@ -163,11 +164,11 @@ def test_unknown_user_and_wrong_password_look_the_same(app, clock, monkeypatch):
         pages[case] = (response.status_code, _normalised(text(response)).replace(username, "X"))
     assert pages["unknown"] == pages["wrong"]
     assert pages["wrong"][0] == 401
-    assert work["unknown"] == work["wrong"] == [passwords.PASSWORD_METHOD], work
+    assert work["unknown"] == work["wrong"] == [staff_accounts.PASSWORD_METHOD], work
 
 
 def test_throttled_unknown_user_looks_like_throttled_known_user(app, kari, cheap_hash, monkeypatch):
-    monkeypatch.setattr(auth, "DUMMY_HASH", cheap_hash)
+    monkeypatch.setattr(staff_accounts, "DUMMY_HASH", cheap_hash)
     results = []
     for username in ("kari", "nobody-here"):
         for _ in range(5):
@@ -231,7 +232,7 @@ def test_distributed_guessing_cannot_keep_the_owner_out(app, kari, clock):
 
 
 def test_password_spraying_from_one_address_is_slowed(app, kari, cheap_hash, monkeypatch):
-    monkeypatch.setattr(auth, "DUMMY_HASH", cheap_hash)  # unknown users: keep the test fast
+    monkeypatch.setattr(staff_accounts, "DUMMY_HASH", cheap_hash)  # unknown users: keep the test fast
     for number in range(20):
         assert login(app.test_client(), username=f"user{number}", password="Sommer2026!",
                      address="203.0.113.9").status_code == 401
@@ -326,7 +327,7 @@ def test_timeouts_are_configurable(app_config, clock):
         conn = db.get_db()
         with write_transaction(conn):
             staff_id = queries.insert_staff(conn, "kari", "x", "tracer", SECRET, int(clock.now))
-        token = auth.start_session(conn, staff_id, int(clock.now))
+        token = staff_accounts.start_session(conn, staff_id, int(clock.now))
     client = app.test_client()
     client.set_cookie(auth.COOKIE, token)
     clock.advance(5 * 60 + 1)
@@ -343,7 +344,7 @@ def test_disabling_an_account_ends_its_sessions(staff_client, runner, conn):
 
 def test_half_session_reaches_no_tracing_page(app, client, kari, clock):
     with app.app_context():
-        token = auth.start_session(db.get_db(), kari, int(clock.now), verified=False)
+        token = staff_accounts.start_session(db.get_db(), kari, int(clock.now), verified=False)
     client.set_cookie(auth.COOKIE, token)
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/tracing/") and rule.endpoint != "tracing.login" and not rule.arguments:
@@ -424,7 +425,7 @@ def test_parallel_wrong_passwords_get_no_more_401s_than_allowed_on_the_real_serv
 
     from server import ROOT, Browser, Server
 
-    from roros_checkin.tracing import throttle
+    from roros_checkin import login_throttle as throttle
 
     server = Server(tmp_path, env={"ROROS_TWO_FACTOR_ENABLED": "false"})
     added = subprocess.run([sys.executable, "-m", "flask", "staff", "add", "kari", "--password-stdin"],

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import add_staff, hidden_fields, post_checkin, visit_rows
 from roros_checkin import db
+from roros_checkin import staff as staff_accounts
 from roros_checkin.tracing import auth
 from tracing_data import add_visit
 
@@ -95,7 +96,7 @@ def test_deleting_one_receipt_leaves_other_guests(client, venue, conn):
 def admin_client(app, client):
     staff_id = add_staff(app, "anne", role="admin")
     with app.app_context():
-        client.set_cookie(auth.COOKIE, auth.start_session(db.get_db(), staff_id, int(app.config["CLOCK"]())))
+        client.set_cookie(auth.COOKIE, staff_accounts.start_session(db.get_db(), staff_id, int(app.config["CLOCK"]())))
     return client
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from conftest import add_staff, hidden_fields
 from roros_checkin import db
+from roros_checkin import staff as staff_accounts
 from roros_checkin.tracing import PUBLIC_ENDPOINTS, auth
 from tracing_data import add_visit
 
@@ -47,7 +48,7 @@ def test_every_tracing_route_redirects_to_login_without_a_session(app, client, g
 def test_an_ended_session_no_longer_opens_tracing_pages(app, staff_client, guest_data):
     token = staff_client.get_cookie(auth.COOKIE).value
     with app.app_context():
-        auth.end_session(db.get_db(), token)
+        staff_accounts.end_session(db.get_db(), token)
     assert staff_client.get("/tracing/activity").status_code == 303
 
 
@@ -59,7 +60,7 @@ def test_tracer_cannot_read_the_audit_log(staff_client):
 def test_start_page_links_to_every_tool(app, client):
     staff_id = add_staff(app, "anne", role="admin")
     with app.app_context():
-        client.set_cookie(auth.COOKIE, auth.start_session(db.get_db(), staff_id, int(app.config["CLOCK"]())))
+        client.set_cookie(auth.COOKIE, staff_accounts.start_session(db.get_db(), staff_id, int(app.config["CLOCK"]())))
     html = client.get("/tracing/").get_data(as_text=True)
     for path in ("/tracing/case", "/tracing/venue", "/tracing/paper", "/tracing/activity", "/tracing/audit"):
         assert f'href="{path}"' in html

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import FRIDAY_EVENING, add_staff, hidden_fields
 from roros_checkin import db
+from roros_checkin import staff as staff_accounts
 from roros_checkin.tracing import auth
 from tracing_data import add_visit, at
 
@@ -76,7 +77,7 @@ def test_audit_entries_cannot_be_changed(traced, conn):
 def test_admin_reads_the_audit_log_page(traced, app, client, conn):
     staff_id = add_staff(app, "anne", role="admin")
     with app.app_context():
-        client.set_cookie(auth.COOKIE, auth.start_session(db.get_db(), staff_id, int(app.config["CLOCK"]())))
+        client.set_cookie(auth.COOKIE, staff_accounts.start_session(db.get_db(), staff_id, int(app.config["CLOCK"]())))
     response = client.get("/tracing/audit")
     html = response.get_data(as_text=True)
     assert response.status_code == 200

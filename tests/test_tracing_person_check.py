@@ -9,6 +9,7 @@ import pytest
 
 from conftest import add_staff, hidden_fields
 from roros_checkin import audit, create_app, db
+from roros_checkin import staff as staff_accounts
 from roros_checkin.tracing import auth
 from tracing_data import add_visit
 
@@ -27,7 +28,7 @@ def search(client, **fields):
 def log_in(app, client, username: str, role: str) -> None:
     staff_id = add_staff(app, username, role=role)
     with app.app_context():
-        client.set_cookie(auth.COOKIE, auth.start_session(db.get_db(), staff_id, int(app.config["CLOCK"]())))
+        client.set_cookie(auth.COOKIE, staff_accounts.start_session(db.get_db(), staff_id, int(app.config["CLOCK"]())))
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from wtforms import HiddenField, IntegerField
 from .. import cases, contacts, sms, times
 from ..db import get_db
 from ..queries import case_by_id, list_cases
-from . import bp
 
 
 class StateForm(FlaskForm):
@@ -45,17 +44,14 @@ def _page(work: cases.CaseWork, status: int = 200, stale: cases.ContactLine | No
                            refused=refused, sms_on=sms.enabled(current_app.config)), status
 
 
-@bp.get("/cases")
 def case_list() -> str:
     return render_template("tracing/cases.html", cases=list_cases(get_db()))
 
 
-@bp.get("/cases/<int:case_id>")
 def case_page(case_id: int):
     return _page(_work(_case_or_404(case_id)))
 
 
-@bp.post("/cases/<int:case_id>/contacts/<int:contact_id>")
 def contact_state(case_id: int, contact_id: int):
     case = _case_or_404(case_id)
     form = StateForm()
@@ -100,7 +96,6 @@ def _queue(case: sqlite3.Row, work: cases.CaseWork, lines: list[cases.ContactLin
     return redirect(url_for("tracing.case_page", case_id=case["id"]), 303)
 
 
-@bp.route("/cases/<int:case_id>/sms", methods=["GET", "POST"])
 def case_sms(case_id: int):
     """SMS to everyone not yet reached: a confirmation first (how many numbers, the text), then the outbox."""
     case = _case_or_404(case_id)
@@ -113,7 +108,6 @@ def case_sms(case_id: int):
     return _queue(case, work, [line for line in lines if line.id in shown], "alle ikke nådd")
 
 
-@bp.route("/cases/<int:case_id>/contacts/<int:contact_id>/sms", methods=["GET", "POST"])
 def contact_sms(case_id: int, contact_id: int):
     """SMS to one contact line (one number, however many names share it)."""
     case = _case_or_404(case_id)

@@ -6,9 +6,8 @@ import secrets
 from flask import current_app, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from .. import audit, paper, queries, times, validation
+from .. import audit, paper_lists, queries, times, validation
 from ..db import get_db
-from . import bp
 from .forms import MESSAGES, PaperListForm, days
 
 PAPER_MESSAGES = {
@@ -26,7 +25,6 @@ def _form() -> PaperListForm:
     return form
 
 
-@bp.route("/paper", methods=["GET", "POST"])
 def paper_list() -> Response | str | tuple[str, int]:
     form = _form()
     if not form.is_submitted():
@@ -39,7 +37,7 @@ def paper_list() -> Response | str | tuple[str, int]:
     venue = queries.venue_by_slug(conn, form.venue.data)
     day = form.date.data.strip()
     config = current_app.config
-    outcome = paper.store_paper_list(conn, venue, day, form.rows.data, form.batch.data[:64],
+    outcome = paper_lists.store_paper_list(conn, venue, day, form.rows.data, form.batch.data[:64],
                                      times.local_zone(), times.now(), config["RETENTION_DAYS"],
                                      config["CLOCK_SKEW_MINUTES"], entered_by=g.staff["staff_id"])
     day_start = validation.parse_local_time(day + "T00:00", times.local_zone())

@@ -17,7 +17,6 @@ from wtforms.validators import ValidationError
 from .. import audit, contacts, queries, retention, subject_rights, times, validation
 from ..db import get_db
 from ..validation import InvalidInput
-from . import bp
 from .forms import MESSAGES, clean_case_ref
 
 
@@ -107,13 +106,11 @@ def _page(form: PersonForm, status: int = 200, notice: str | None = None, visits
                            now=times.now(), source_labels=contacts.SOURCE_LABELS), status
 
 
-@bp.app_template_filter("visit_expires")
 def visit_expires(arrived_at: int) -> int:
     """When a visit shown on the page is deleted: the retention rule, not arithmetic in a template."""
     return retention.visit_expires_at(current_app.config, arrived_at)
 
 
-@bp.route("/person", methods=["GET", "POST"])
 def person():
     """Find a person's visits by phone number: the printable answer to an access request."""
     _require_admin()
@@ -127,7 +124,6 @@ def person():
     return _page(form, visits=visits)
 
 
-@bp.post("/person/correct")
 def person_correct():
     """Correct the name and number of one visit."""
     _require_admin()
@@ -145,7 +141,6 @@ def person_correct():
     return _page(form, notice=notice)
 
 
-@bp.post("/person/delete")
 def person_delete():
     """Delete one or every visit of the person, at once and for good."""
     _require_admin()

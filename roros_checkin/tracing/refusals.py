@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from .. import errors
 from ..db import discard_connection
-from . import bp
+from .auth import BLUEPRINT, URL_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ def staff_error(code: int) -> Response:
     return response
 
 
-@bp.before_request
 def refuse_files() -> Response | None:
     """Every tracing form is text: a field sent as a file upload is refused before any form reads it."""
     if request.method == "POST" and request.files:
@@ -49,10 +48,9 @@ def refuse_files() -> Response | None:
 
 
 def _under_tracing() -> bool:
-    return request.blueprint == bp.name or request.path.startswith(bp.url_prefix + "/")
+    return request.blueprint == BLUEPRINT or request.path.startswith(URL_PREFIX + "/")
 
 
-@bp.app_errorhandler(sqlite3.OperationalError)
 def storage_unavailable(error: sqlite3.OperationalError):
     """503 for a database that cannot store just now; the guest side keeps its own page for it."""
     if not _under_tracing():

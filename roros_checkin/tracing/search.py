@@ -17,7 +17,6 @@ from flask_babel import format_date
 
 from .. import audit, cases, contacts, export, queries, retention, timeline, times
 from ..db import get_db
-from . import bp
 from .forms import CaseSearchForm, VenueSearchForm
 
 
@@ -25,18 +24,15 @@ from .forms import CaseSearchForm, VenueSearchForm
 STAFF_TIME = "dd.MM.yyyy 'kl.' HH:mm"
 
 
-@bp.app_template_filter("oslo")
 def oslo(ts: int | None, fmt: str = STAFF_TIME) -> str:
     """A stored time in local time (TIMEZONE), by Babel like every time shown (times.show)."""
     return times.show(ts, fmt)
 
 
-@bp.app_template_filter("phone")
 def phone(e164: str) -> str:
     return export.phone_for_display(e164)
 
 
-@bp.app_template_global("case_timelines")
 def case_timelines(result: contacts.ContactResult) -> list[timeline.Timeline]:
     """The timeline of each case stay of a result, for templates/tracing/_timeline.html."""
     return timeline.for_result(result, current_app.config["MIN_OVERLAP_MINUTES"], times.local_zone())
@@ -96,7 +92,6 @@ def _csv_response(result: contacts.ContactResult, case_ref: str, subject: str) -
     return response
 
 
-@bp.route("/case", methods=["GET", "POST"])
 def case_search() -> str | tuple[str, int]:
     form = CaseSearchForm()
     if not form.is_submitted():
@@ -111,7 +106,6 @@ def case_search() -> str | tuple[str, int]:
     return render_template("tracing/case.html", form=form, result=result, case_id=case_id)
 
 
-@bp.post("/case/export")
 def case_export() -> Response | tuple[str, int]:
     form = CaseSearchForm()
     if not form.validate():
@@ -121,7 +115,6 @@ def case_export() -> Response | tuple[str, int]:
     return _csv_response(result, form.cleaned["case_ref"], "sak-" + form.cleaned["case_ref"])
 
 
-@bp.post("/case/print")
 def case_print() -> str | tuple[str, int]:
     form = CaseSearchForm()
     if not form.validate():
@@ -149,7 +142,6 @@ def _venue_result(form: VenueSearchForm) -> tuple[contacts.ContactResult, object
     return result, venue
 
 
-@bp.route("/venue", methods=["GET", "POST"])
 def venue_search() -> str | tuple[str, int]:
     form = _venue_form()
     if not form.is_submitted():
@@ -164,7 +156,6 @@ def venue_search() -> str | tuple[str, int]:
     return render_template("tracing/venue.html", form=form, result=result, venue=venue, case_id=case_id)
 
 
-@bp.post("/venue/export")
 def venue_export() -> Response | tuple[str, int]:
     form = _venue_form()
     if not form.validate():

@@ -7,7 +7,6 @@ from flask import abort, current_app, g, render_template, request
 
 from .. import activity, anomalies, audit, queries, times
 from ..db import get_db
-from . import bp, casework, paper, person, search  # noqa: F401  (registers their routes on bp)
 from .forms import PersonLookupForm
 
 log = logging.getLogger(__name__)
@@ -22,12 +21,10 @@ def require_admin() -> None:
         abort(403)
 
 
-@bp.get("/")
 def index() -> str:
     return render_template("tracing/index.html")
 
 
-@bp.get("/audit")
 def audit_log() -> str:
     """The audit log, newest first; read-only: the app has no way to change an entry."""
     require_admin()
@@ -38,7 +35,6 @@ def audit_log() -> str:
     return render_template("tracing/audit.html", entries=entries, older=older, actions=audit.ACTIONS)
 
 
-@bp.get("/activity")
 def venue_activity() -> str:
     conn, now = get_db(), times.now()
     data = activity.venue_activity(conn, now, times.local_zone(), current_app.config["RETENTION_DAYS"])
@@ -47,7 +43,6 @@ def venue_activity() -> str:
                            anomaly_hours=anomalies.ANOMALY_HOURS)
 
 
-@bp.route("/audit/person", methods=["GET", "POST"])
 def person_lookup() -> str | tuple[str, int]:
     """Was this person searched for? Every search of the phone or name, by whom, for which case.
 
@@ -63,9 +58,7 @@ def person_lookup() -> str | tuple[str, int]:
     cleaned, secret = form.cleaned, current_app.config["SECRET_KEY"]
     conn = get_db()
     entries = audit.person_searches(conn, secret, cleaned.get("phone"), cleaned.get("name"))
-    audit.record(conn, queries.AuditEntry(
-        at=times.now(), staff=g.staff["username"], action="person_lookup", case_ref=cleaned["reason"],
-        result_count=len(entries), detail="telefon " + audit.masked_phone(cleaned["phone"])
-        if "phone" in cleaned else "navn", **audit.person_hashes(secret, cleaned.get("phone"), cleaned.get("name"))))
+    audit.record_person_lookup(conn, secret, g.staff["username"], cleaned["reason"], times.now(), len(entries),
+                               cleaned.get("phone"), cleaned.get("name"))
     return render_template("tracing/audit_person.html", form=form, entries=entries, actions=audit.ACTIONS,
                            limit=audit.LOOKUP_LIMIT)

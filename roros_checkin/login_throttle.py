@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from .. import queries, retention
-from ..db import write_transaction
+from . import queries, retention
+from .db import write_transaction
 
 WINDOW = 3600
 BASE_DELAY = 15
