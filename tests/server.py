@@ -102,6 +102,9 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 class Browser:
     """A cookie-keeping HTTP client that does not follow redirects, like a test client for a real server."""
 
+    # Seconds to wait for an answer; a test that measures long waits sets more.
+    timeout = 10
+
     def __init__(self, base: str) -> None:
         self.base = base
         self.opener = urllib.request.build_opener(
@@ -111,7 +114,7 @@ class Browser:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         req = urllib.request.Request(self.base + path, data=body, headers=headers or {})
         try:
-            with self.opener.open(req, timeout=10) as response:
+            with self.opener.open(req, timeout=self.timeout) as response:
                 return response.status, dict(response.headers), response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read().decode()

@@ -277,15 +277,19 @@ def test_phone_at_a_fourth_venue_within_ten_minutes_is_refused(limited_app, cloc
     assert len(visit_rows(conn)) == 5
 
 
-def test_phone_rule_counts_rows_stored_by_another_process(limited_app, clock, conn):
-    """The count is read from the database: visits another server process stored count too."""
-    slugs = venues(limited_app, 4)
-    now = int(clock.now)
+def store_at_three_venues(conn, slugs: list[str], now: int, source: str) -> None:
+    """Visits of PHONE at the first three venues a minute ago, stored past this app (another process)."""
     with write_transaction(conn):
         for number, slug in enumerate(slugs[:3]):
             queries.insert_visit(conn, queries.NewVisit(
                 queries.venue_by_slug(conn, slug)["id"], "Kari Nordmann", PHONE, 1, None, now - 60, now - 60,
-                "qr", f"other-process-key-{number:04d}", None, None))
+                source, f"{source}-stored-key-{number:04d}", None, None))
+
+
+def test_phone_rule_counts_rows_stored_by_another_process(limited_app, clock, conn):
+    """The count is read from the database: visits another server process stored count too."""
+    slugs = venues(limited_app, 4)
+    store_at_three_venues(conn, slugs, int(clock.now), "qr")
     response = checkin_from(limited_app.test_client(), "100.64.0.9", slug=slugs[3], phone="912 34 567")
     assert response.status_code == 429
     assert len(visit_rows(conn)) == 3
@@ -293,12 +297,7 @@ def test_phone_rule_counts_rows_stored_by_another_process(limited_app, clock, co
 
 def test_paper_lists_do_not_count_for_the_phone_rule(limited_app, clock, conn):
     slugs = venues(limited_app, 4)
-    now = int(clock.now)
-    with write_transaction(conn):
-        for number, slug in enumerate(slugs[:3]):
-            queries.insert_visit(conn, queries.NewVisit(
-                queries.venue_by_slug(conn, slug)["id"], "Kari Nordmann", PHONE, 1, None, now - 60, now - 60,
-                "paper", f"paper-list-key-{number:04d}", None, None))
+    store_at_three_venues(conn, slugs, int(clock.now), "paper")
     assert checkin_from(limited_app.test_client(), "100.64.0.9", slug=slugs[3], phone=PHONE).status_code == 303
 
 

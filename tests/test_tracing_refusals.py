@@ -138,17 +138,7 @@ def test_on_the_real_server_staff_get_503_while_a_sqlite_shell_holds_the_write_l
     class Browser(ShortBrowser):
         """Waits longer than the busy timeout, so a late answer is measured rather than cut off."""
 
-        def request(self, path, data=None, headers=None):
-            import urllib.error
-            import urllib.parse
-            import urllib.request
-            body = urllib.parse.urlencode(data).encode() if data is not None else None
-            req = urllib.request.Request(self.base + path, data=body, headers=headers or {})
-            try:
-                with self.opener.open(req, timeout=30) as response:
-                    return response.status, dict(response.headers), response.read().decode()
-            except urllib.error.HTTPError as error:
-                return error.code, dict(error.headers), error.read().decode()
+        timeout = 30
 
     server = Server(tmp_path, env={"ROROS_TWO_FACTOR_ENABLED": "false"})
     added = subprocess.run([sys.executable, "-m", "flask", "staff", "add", "kari", "--password-stdin"],
