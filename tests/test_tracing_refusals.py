@@ -175,8 +175,9 @@ def test_on_the_real_server_staff_get_503_while_a_sqlite_shell_holds_the_write_l
             assert status == 503, (path, posted, status, html[:200])
             assert UNAVAILABLE in html and headers["Retry-After"], path
             # At most the busy timeout (5 s) in all, queued behind the server's other writers or
-            # not (a second of slack for a loaded machine).
-            assert seconds < 6.5, (path, seconds)
+            # not; before, a queued one waited it twice (10 s). Slack for a loaded machine; the exact
+            # bound is tests/test_db_and_config.py's queued-writer test.
+            assert seconds < 8, (path, seconds)
         # Reading the login page writes nothing, so it is served even then.
         assert login_page[0] == 200
         status, _, html = staff.request("/tracing/case", {**token, **CASE})
