@@ -26,8 +26,8 @@ def test_bandit_finds_nothing_medium_or_higher():
 def pins(path: Path) -> dict[str, str]:
     found = {}
     for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line or line.startswith("-r"):
+        line = line.split("#", 1)[0].strip().removesuffix("\\").strip()
+        if not line or line.startswith(("-r", "--hash=")):
             continue
         match = re.fullmatch(r"([A-Za-z0-9._-]+)==([^\s;]+)", line)
         assert match, f"{path.name}: not an exact pin: {line!r}"
@@ -35,8 +35,21 @@ def pins(path: Path) -> dict[str, str]:
     return found
 
 
+def test_the_locks_hold_every_chosen_pin_each_with_its_hashes():
+    """requirements*.txt are compiled from the .in files (scripts/lock-requirements): never stale."""
+    for name in ("requirements", "requirements-dev"):
+        chosen, locked = pins(ROOT / f"{name}.in"), pins(ROOT / f"{name}.txt")
+        assert {package: locked.get(package.lower()) for package in chosen} == \
+            {package: version for package, version in chosen.items()}, name
+        entries = re.split(r"\n(?=[a-z0-9])", (ROOT / f"{name}.txt").read_text(encoding="utf-8"))
+        unhashed = [entry.split()[0] for entry in entries if "==" in entry.split()[0]
+                    and "--hash=sha256:" not in entry]
+        assert unhashed == [], name
+    assert pins(ROOT / "requirements.txt").keys() <= pins(ROOT / "requirements-dev.txt").keys()
+
+
 def test_every_pinned_package_is_installed_at_its_pin():
-    wanted = {**pins(ROOT / "requirements.txt"), **pins(ROOT / "requirements-dev.txt")}
+    wanted = pins(ROOT / "requirements-dev.txt")
     assert {"flask", "werkzeug", "waitress", "pyotp", "bandit"} <= set(wanted)
     wrong = {}
     for name, version in wanted.items():
