@@ -1,4 +1,7 @@
-"""Serve Røros check-in with waitress: `python app.py [--host 127.0.0.1] [--port 8080] [--demo]`.
+"""Serve Røros check-in with waitress: `python app.py [--host 127.0.0.1] [--port 8080] [--demo] [--no-background]`.
+
+Production runs one such process per core on the one database (scripts/server/roros-checkin@.service,
+one port each, nginx in front); the background tasks (the hourly purge) run in one of them only.
 
 `flask` finds create_app here, so `flask venues ...` and the other commands work from this folder.
 """
@@ -73,12 +76,31 @@ def waitress_options(config, host: str, port: int, threads: int) -> dict:
     return options
 
 
+def start_background(app):
+    """The background tasks, in whichever server process of this database holds the background lock.
+
+    The server purges by itself (hourly), so the 14 days hold even where no timer was set up; with
+    several processes on one database (one per core) only one of them purges, and another takes
+    over within a minute when it stops.
+    """
+    from roros_checkin.background import Leader
+    from roros_checkin.retention import BackgroundPurge
+
+    def start_tasks() -> None:
+        BackgroundPurge(app.config, app.config["CLOCK"]).start()
+
+    return Leader(app.config["DATABASE"], start_tasks, app.config["BACKGROUND_RETRY_SECONDS"]).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve Røros check-in with waitress.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     parser.add_argument("--threads", type=int, default=4, help="waitress worker threads (default 4)")
     parser.add_argument("--demo", action="store_true", help="add a demo venue and print its URLs")
+    parser.add_argument("--no-background", dest="background", action="store_false",
+                        help="never run the background tasks (the hourly purge) in this process; by default "
+                             "the one process that holds the database's background lock runs them")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -89,10 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.demo and app.config["PUBLIC_URL"] == "http://127.0.0.1:8080":
         app.config["PUBLIC_URL"] = f"http://{args.host}:{args.port}"
     prepare(app, args.demo)
-    # The server purges by itself (hourly), so the 14 days hold even where no timer was set up.
-    from roros_checkin.retention import BackgroundPurge
-
-    BackgroundPurge(app.config, app.config["CLOCK"]).start()
+    if args.background:
+        start_background(app)
 
     import waitress
 

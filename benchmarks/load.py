@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -38,11 +39,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 SECRET = "benchmark-secret-key-0123456789abcdefghijkl"
-# Each series: which server runs, the wrk script that drives it, and the path it starts from.
+# Each series: which server runs, the wrk script that drives it, the path it starts from, and what the
+# script reads from its environment.
 SERIES = {
-    "baseline": ("baseline", "hello.lua", "/"),
-    "project": ("project", "checkin.lua", "/v/demo-kafe"),
-    "floor": ("project", "hello.lua", "/favicon.ico"),  # the project's emptiest request
+    "baseline": ("baseline", "hello.lua", "/", {}),
+    # The bare durable POST (benchmarks/durable_app.py): parse, INSERT, COMMIT with synchronous=FULL, 303.
+    "durable": ("durable", "post.lua", "/", {"POST_PATH": "/"}),
+    # The whole check-in as a phone does it: GET the form, POST it, GET the receipt.
+    "project": ("project", "checkin.lua", "/v/demo-kafe", {}),
+    # The check-in POST alone, each a new stored visit, the form fetched once per wrk thread.
+    "post": ("project", "post.lua", "/v/demo-kafe", {"POST_PATH": "/v/demo-kafe", "FORM_PATH": "/v/demo-kafe"}),
+    "floor": ("project", "hello.lua", "/favicon.ico", {}),  # the project's emptiest request
 }
 METRICS = ("requests_per_s", "checkins_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms")
 
@@ -83,10 +90,13 @@ class Servers:
         self.workdir = workdir
         self.ports = [free_port() for _ in range(count)]
         self.processes: list[subprocess.Popen] = []
-        self.database = workdir / "checkin.sqlite3"
+        self.database = workdir / ("durable.sqlite3" if kind == "durable" else "checkin.sqlite3")
         self.extra_env = extra_env or {}
 
     def command(self, port: int, first: bool) -> list[str]:
+        if self.kind == "durable":
+            return [sys.executable, str(HERE / "durable_app.py"), "--port", str(port),
+                    "--threads", str(self.threads), "--database", str(self.database)]
         if self.kind == "baseline":
             return [sys.executable, str(HERE / "hello_app.py"), "--port", str(port),
                     "--threads", str(self.threads)]
@@ -125,6 +135,16 @@ class Servers:
             if process.stderr:
                 process.stderr.close()
 
+    def stored_visits(self) -> int | None:
+        """Rows in the visits table of the servers' database (None for the hello baseline, which stores nothing)."""
+        if self.kind == "baseline":
+            return None
+        conn = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=10)
+        try:
+            return conn.execute("SELECT count(*) FROM visits").fetchone()[0]
+        finally:
+            conn.close()
+
     @property
     def addrs(self) -> str:
         return ",".join(f"127.0.0.1:{port}" for port in self.ports)
@@ -138,6 +158,7 @@ def run_wrk(servers: Servers, script: str, path: str, duration: float, connectio
     command = pinned(wrk_cpu, ["wrk", f"-t{wrk_threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
                                "--timeout", "10s", "--latency", "-s", str(HERE / script),
                                f"http://127.0.0.1:{servers.ports[0]}{path}"])
+    stored_before = servers.stored_visits()
     cpu_before = servers.cpu_seconds()
     started = time.monotonic()
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
@@ -147,7 +168,19 @@ def run_wrk(servers: Servers, script: str, path: str, duration: float, connectio
         raise RuntimeError("wrk printed no RESULT line:\n" + output)
     result = json.loads(match.group(1))
     result["server_cores"] = round((servers.cpu_seconds() - cpu_before) / wall, 2)
+    if stored_before is not None:
+        time.sleep(0.5)  # requests wrk left in flight finish (or not) before the count
+        result.update(stored_vs_acknowledged(servers.stored_visits() - stored_before, result["checkins"],
+                                             connections))
     return result
+
+
+def stored_vs_acknowledged(stored: int, acknowledged: int, connections: int) -> dict:
+    """Rows the run stored against the 303s wrk got: none may be missing (an acknowledged visit is kept);
+    at most one per connection may be extra (a POST in flight when wrk stopped, stored but never answered)."""
+    return {"stored": stored, "lost": max(0, acknowledged - stored),
+            "stored_unacknowledged": stored - acknowledged,
+            "stored_ok": acknowledged <= stored <= acknowledged + connections}
 
 
 def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict:
@@ -162,63 +195,85 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict:
         cpus, wrk_cpu = [0], 1
     folder = workdir / f"{kind}-{time.monotonic_ns()}"
     folder.mkdir()
-    server, script, path = SERIES[kind]
+    server, script, path, script_env = SERIES[kind]
     servers = Servers(server, args.servers, args.threads, cpus, folder).start()
     try:
         if args.warmup > 0:
-            run_wrk(servers, script, path, args.warmup, args.connections, wrk_cpu)
-        return run_wrk(servers, script, path, args.duration, args.connections, wrk_cpu)
+            run_wrk(servers, script, path, args.warmup, args.connections, wrk_cpu, script_env)
+        return run_wrk(servers, script, path, args.duration, args.connections, wrk_cpu, script_env)
     finally:
         servers.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def median_of(results: list[dict]) -> dict:
-    return {key: round(statistics.median(result[key] for result in results), 2)
-            for key in (*METRICS, "server_cores", "failures", "non_2xx_3xx", "socket_errors")}
+    keys = (*METRICS, "server_cores", "failures", "non_2xx_3xx", "socket_errors")
+    median = {key: round(statistics.median(result[key] for result in results), 2) for key in keys}
+    if all("stored" in result for result in results):
+        median["lost"] = sum(result["lost"] for result in results)
+        median["stored_ok"] = all(result["stored_ok"] for result in results)
+    return median
+
+
+def ratio(numerator: dict | None, key: str, denominator: dict | None, denominator_key: str = "requests_per_s"
+          ) -> float | None:
+    if not numerator or not denominator or not denominator[denominator_key]:
+        return None
+    return round(numerator[key] / denominator[denominator_key], 3)
 
 
 def report(series: dict[str, list[dict]], args: argparse.Namespace) -> dict:
-    project, baseline = median_of(series["project"]), median_of(series["baseline"]) if series["baseline"] else None
-    floor = median_of(series["floor"]) if series["floor"] else None
+    medians = {name: median_of(runs) for name, runs in series.items() if runs}
+    project, baseline, floor = medians["project"], medians.get("baseline"), medians.get("floor")
+    durable, post = medians.get("durable"), medians.get("post")
     summary = {"settings": {"runs": args.runs, "duration_s": args.duration, "connections": args.connections,
                             "waitress_threads": args.threads, "servers": args.servers,
                             "pinning": "none" if args.no_pin else ("server0 CPU0, server1 CPU1, wrk free"
                                                                     if args.servers == 2
                                                                     else "server CPU0, wrk CPU1")},
-               "project_median": project, "baseline_median": baseline, "floor_median": floor, "runs": series}
+               "project_median": project, "baseline_median": baseline, "floor_median": floor,
+               "durable_median": durable, "post_median": post,
+               "medians": medians, "runs": series}
     summary["settings"]["load_average_after"] = [round(value, 1) for value in os.getloadavg()]
     print(f"{args.runs} run(s) × {args.duration} s, wrk -c{args.connections}, waitress threads={args.threads}, "
           f"servers={args.servers}, pinning: {summary['settings']['pinning']}; load average afterwards "
           f"{summary['settings']['load_average_after']} (other work on the machine shows here)")
-    print("| run | project check-ins/s | project req/s | p50 ms | p95 ms | p99 ms | baseline req/s | baseline p99 ms |")
+    print("| series (median of the runs) | check-ins/s | requests/s | p50 ms | p95 ms | p99 ms | server cores "
+          "| stored − acknowledged |")
     print("|---|---|---|---|---|---|---|---|")
-    for index, run in enumerate(series["project"]):
-        base = series["baseline"][index] if series["baseline"] else {}
-        print(f"| {index + 1} | {run['checkins_per_s']:.0f} | {run['requests_per_s']:.0f} | {run['p50_ms']:.1f} | "
-              f"{run['p95_ms']:.1f} | {run['p99_ms']:.1f} | {base.get('requests_per_s', 0):.0f} | "
-              f"{base.get('p99_ms', 0):.1f} |")
-    print(f"median: project {project['checkins_per_s']:.0f} check-ins/s ({project['requests_per_s']:.0f} req/s, "
-          f"3 requests per check-in), p50 {project['p50_ms']} ms, p95 {project['p95_ms']} ms, "
-          f"p99 {project['p99_ms']} ms, server cores {project['server_cores']}; "
-          f"failures {project['failures']}, non-2xx/3xx {project['non_2xx_3xx']}")
+    for name, median in medians.items():
+        label = SERIES_LABELS.get(name, name)
+        stored = "–" if "lost" not in median else (
+            f"{'ok' if median['stored_ok'] else 'WRONG'}, lost {median['lost']}")
+        print(f"| {label} | {median['checkins_per_s']:.0f} | {median['requests_per_s']:.0f} | {median['p50_ms']} | "
+              f"{median['p95_ms']} | {median['p99_ms']} | {median['server_cores']} | {stored} |")
+    print(f"project: failures {project['failures']}, non-2xx/3xx {project['non_2xx_3xx']}")
+    if durable:
+        summary["ratio_post_to_durable"] = ratio(post, "checkins_per_s", durable, "checkins_per_s")
+        summary["ratio_checkins_to_durable"] = ratio(project, "checkins_per_s", durable, "checkins_per_s")
+        if post:
+            print(f"goal 1: check-in POST / bare durable POST = {summary['ratio_post_to_durable']:.3f}")
+        print(f"goal 2: whole check-ins/s / bare durable POST = {summary['ratio_checkins_to_durable']:.3f}")
     if baseline:
-        ratio_checkins = project["checkins_per_s"] / baseline["requests_per_s"]
-        ratio_requests = project["requests_per_s"] / baseline["requests_per_s"]
-        summary["ratio_checkins_to_baseline"] = round(ratio_checkins, 3)
-        summary["ratio_requests_to_baseline"] = round(ratio_requests, 3)
-        print(f"median: baseline {baseline['requests_per_s']:.0f} req/s, p99 {baseline['p99_ms']} ms, "
-              f"server cores {baseline['server_cores']}")
-        print(f"ratio project/baseline: check-ins/s {ratio_checkins:.3f}, requests/s {ratio_requests:.3f}")
+        summary["ratio_checkins_to_baseline"] = ratio(project, "checkins_per_s", baseline)
+        summary["ratio_requests_to_baseline"] = ratio(project, "requests_per_s", baseline)
+        print(f"ratio project/minimal Flask hello: check-ins/s {summary['ratio_checkins_to_baseline']:.3f}, "
+              f"requests/s {summary['ratio_requests_to_baseline']:.3f}")
         if floor:
             floor_ratio = floor["requests_per_s"] / baseline["requests_per_s"]
-            ceiling = floor_ratio / 3
-            summary["ceiling_checkins_to_baseline"] = round(ceiling, 3)
-            print(f"median: project's emptiest request (/favicon.ico) {floor['requests_per_s']:.0f} req/s, "
-                  f"p99 {floor['p99_ms']} ms, server cores {floor['server_cores']}; {floor_ratio:.3f} of the baseline")
-            print(f"ceiling while a check-in is three Flask requests: {floor['requests_per_s'] / 3:.0f} check-ins/s, "
-                  f"ratio {ceiling:.3f} (three emptiest requests: a check-in whose steps cost nothing)")
+            summary["ceiling_checkins_to_baseline"] = round(floor_ratio / 3, 3)
+            print(f"the project's emptiest request (/favicon.ico) is {floor_ratio:.3f} of the hello; "
+                  f"three of them: {floor['requests_per_s'] / 3:.0f} check-ins/s, the ceiling of a check-in of "
+                  f"three Flask requests (ratio to the hello {floor_ratio / 3:.3f})")
+            if durable:
+                summary["ceiling_checkins_to_durable"] = round(floor["requests_per_s"] / 3 / durable["checkins_per_s"], 3)
+                print(f"that ceiling against the bare durable POST: {summary['ceiling_checkins_to_durable']:.3f}")
     return summary
+
+
+SERIES_LABELS = {"baseline": "minimal Flask hello (GET)", "durable": "bare durable POST",
+                 "project": "project, whole check-in (form, POST, receipt)", "post": "project, check-in POST alone",
+                 "floor": "project, emptiest request (/favicon.ico)"}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -229,7 +284,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=4, help="waitress threads per server")
     parser.add_argument("--servers", type=int, choices=(1, 2), default=1)
-    parser.add_argument("--no-baseline", action="store_true", help="measure the project only")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="measure the project only (no hello, durable POST, POST-alone or floor series)")
     parser.add_argument("--no-floor", action="store_true",
                         help="skip the series of the project's emptiest request (/favicon.ico)")
     parser.add_argument("--no-pin", action="store_true", help="let the OS schedule server and wrk")
@@ -239,14 +295,13 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit("wrk is not installed (Debian package wrk)")
     if cpu_count() < 2 and (args.servers == 2 or not args.no_pin):
         args.no_pin = True
-    series: dict[str, list[dict]] = {"project": [], "baseline": [], "floor": []}
+    order = ["project"] if args.no_baseline else [
+        "baseline", "durable", "project", "post", *([] if args.no_floor else ["floor"])]
+    series: dict[str, list[dict]] = {name: [] for name in order}
     with tempfile.TemporaryDirectory(prefix="roros-load-") as workdir:
         for _ in range(args.runs):
-            if not args.no_baseline:
-                series["baseline"].append(measure("baseline", args, Path(workdir)))
-            series["project"].append(measure("project", args, Path(workdir)))
-            if not args.no_floor and not args.no_baseline:
-                series["floor"].append(measure("floor", args, Path(workdir)))
+            for name in order:
+                series[name].append(measure(name, args, Path(workdir)))
     summary = report(series, args)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

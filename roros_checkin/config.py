@@ -28,6 +28,9 @@ class Defaults:
     LOGIN_ATTEMPT_RETENTION_HOURS = 30 * 24
     # How often the running server purges by itself (app.py starts the purge thread).
     PURGE_INTERVAL_MINUTES = 60
+    # With several server processes on one database, the one holding its background lock purges;
+    # the others look this often whether it is still there (roros_checkin/background.py).
+    BACKGROUND_RETRY_SECONDS = 60
     # Backups hold personal data too: `flask backup` deletes those older than this.
     BACKUP_RETENTION_DAYS = 14
     # The folder `flask backup` writes to. When set, every purge (hourly in the server, and

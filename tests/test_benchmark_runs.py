@@ -20,8 +20,15 @@ def test_load_benchmark_checks_in_through_wrk_beside_the_baseline(capsys):
     floor = summary["floor_median"]
     assert floor["requests_per_s"] > 0 and floor["non_2xx_3xx"] == 0
     assert summary["ceiling_checkins_to_baseline"] > 0
+    # The bare durable POST and the project's POST alone, in the same series; every acknowledged row stored.
+    durable, post = summary["durable_median"], summary["post_median"]
+    assert durable["checkins_per_s"] > 0 and post["checkins_per_s"] > 0
+    for name in ("project", "durable", "post"):
+        assert summary["medians"][name]["stored_ok"] and summary["medians"][name]["lost"] == 0, name
+    assert summary["ratio_post_to_durable"] > 0 and summary["ratio_checkins_to_durable"] > 0
     out = capsys.readouterr().out
-    assert "ratio project/baseline" in out and "ceiling while a check-in is three Flask requests" in out
+    assert "check-in POST / bare durable POST" in out and "whole check-ins/s / bare durable POST" in out
+    assert "the ceiling of a check-in of three Flask requests" in out
 
 
 def test_load_benchmark_spreads_over_two_server_processes():
