@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import checkin_cost, contention, load, scale, writers
+from benchmarks import checkin_cost, contention, load, scale, speedups, writers
 
 pytestmark = pytest.mark.slow
 
@@ -69,3 +69,18 @@ def test_scale_benchmark_times_searches_export_purge_and_size(tmp_path):
     assert result["export"]["rows"] > 0 and result["export"]["writer"] == "roros_checkin.export.write_csv"
     # One of the fourteen days is past the retention a day later.
     assert 0 < result["purge_one_day"]["deleted"] < 3000
+
+
+def test_load_benchmark_measures_one_process_against_two():
+    summary = load.main(["--runs", "1", "--duration", "2", "--warmup", "0", "--connections", "8", "--scaling"])
+    for kind in ("baseline", "durable", "project"):
+        assert summary["scaling"][kind] > 0, kind
+        assert summary["medians"][f"{kind}#2"]["non_2xx_3xx"] == 0, kind
+    for kind in ("durable", "durable#2", "project", "project#2"):
+        assert summary["medians"][kind]["stored_ok"] and summary["medians"][kind]["lost"] == 0, kind
+
+
+def test_speedups_benchmark_measures_each_speedup_on_and_off():
+    result = speedups.main(["--checkins", "5", "--rounds", "1"])
+    assert set(result["gain_percent"]) == {"pages", "serializer", "translations", "headers"}
+    assert all(value > 0 for value in result["checkin_us"].values())
