@@ -56,6 +56,7 @@ def test_contention_benchmark_checks_in_while_the_server_purges_and_exports_run(
     assert "deleted 3000 visits" in result["purge_log"]
     for phase in ("without_purge", "with_purge_and_export"):
         assert result[phase]["checkins"] > 0 and result[phase]["non_2xx_3xx"] == 0
+        assert result[phase]["stored_ok"] and result[phase]["lost"] == 0, phase
     assert result["exports"]["exports"] > 0
     assert result["database_locked_in_log"] == 0 and result["tracebacks_in_log"] == 0
 
