@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/speedups.py [--checkins 400] [--rounds 5]
 
-The speed-ups: the page-shape cache (pages.py), the session serializer made once (session_cookie.py), the
-request's translations looked up once (i18n.py) and the security headers added in one pass (security.py).
-Each round runs the phone's three steps (benchmarks/checkin_cost.py: GET form, POST, GET receipt, through
+The speed-up left is the page-shape cache (pages.py, PAGE_CACHE_ENABLED). Three more were measured the
+same way at 2e693a0 and removed, being under 5 % of a check-in (benchmarks/README.md): the session
+serializer made once (session_cookie.py), the request's translations cached on g (i18n.py) and the
+security headers added in one pass (security.py). Each round runs the phone's three steps (benchmarks/checkin_cost.py: GET form, POST, GET receipt, through
 the Flask test client, CPU time of this process) once with every speed-up on and once with each one off
 (the others on), in turn, so drift on a shared machine hits every variant alike; the report gives the
 median CPU µs per check-in of each and the gain of each speed-up (how much more a check-in costs without it).
@@ -26,51 +27,19 @@ for path in (str(HERE.parent), str(HERE)):
 
 from checkin_cost import floor_cost, one_checkin, project_app  # noqa: E402
 
-SPEEDUPS = ("pages", "serializer", "translations", "headers")
+SPEEDUPS = ("pages",)
 
 
 @contextlib.contextmanager
 def without(app, name: str) -> Iterator[None]:
-    """The app with one speed-up switched off (put back afterwards), as the code was before it."""
-    from flask import Response
-    from flask.sessions import SecureCookieSessionInterface
-    from flask_babel import get_translations
-
-    from roros_checkin import i18n, security
-
-    if name == "pages":
-        app.extensions["roros_pages_enabled"] = False
-        try:
-            yield
-        finally:
-            app.extensions["roros_pages_enabled"] = True
-    elif name == "serializer":
-        interface, app.session_interface = app.session_interface, SecureCookieSessionInterface()
-        try:
-            yield
-        finally:
-            app.session_interface = interface
-    elif name == "translations":
-        cached, i18n._request_translations = i18n._request_translations, get_translations
-        try:
-            yield
-        finally:
-            i18n._request_translations = cached
-    elif name == "headers":
-        def add_each(response: Response) -> Response:  # one case-insensitive scan per header
-            for header, value in security.HEADERS.items():
-                response.headers.setdefault(header, value)
-            return response
-
-        hooks = app.after_request_funcs[None]
-        index = hooks.index(security.add_security_headers)
-        hooks[index] = add_each
-        try:
-            yield
-        finally:
-            hooks[index] = security.add_security_headers
-    else:
+    """The app with one speed-up switched off (put back afterwards)."""
+    if name != "pages":
         raise ValueError(name)
+    app.extensions["roros_pages_enabled"] = False  # what PAGE_CACHE_ENABLED = False gives
+    try:
+        yield
+    finally:
+        app.extensions["roros_pages_enabled"] = True
 
 
 def cost(app, checkins: int, counter: int) -> tuple[float, float]:

@@ -23,9 +23,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import config
     config.load_config(app, test_config)
 
-    from . import db, session_cookie
+    from . import db
     db.init_app(app)
-    app.session_interface = session_cookie.SessionInterface()
 
     from . import i18n, pages, times
     i18n.init_app(app)
