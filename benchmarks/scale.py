@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> dict:
         for name, timing in bench(args.database, args.cases, warmup=args.warmup).items():
             result[name] = {"median_ms": round(timing.median_ms, 2), "p95_ms": round(timing.p95_ms, 2),
                             "p99_ms": round(timing.p99_ms, 2), "max_ms": round(timing.max_ms, 2), "runs": timing.runs,
+                            "cpu_p50_ms": round(timing.cpu_p50_ms, 2), "cpu_p99_ms": round(timing.cpu_p99_ms, 2),
                             "people_mean": round(timing.mean_results, 1)}
         result["export"] = time_export(conn, EXPORT_ROWS)
     finally:
