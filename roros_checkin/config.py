@@ -79,10 +79,10 @@ class Defaults:
     WTF_I18N_ENABLED = False
     TEMPLATES_AUTO_RELOAD = False
     # The one speed-up that carries its weight: the check-in form and the receipt rendered once per
-    # shape and filled in per request (pages.py). Without it a check-in costs 55 % more CPU
-    # (benchmarks/speedups.py, 2026-12-03, two series). Off: every page rendered plainly by Jinja.
+    # shape and filled in per request (pages.py). Without it a check-in costs 54 % more CPU
+    # (benchmarks/speedups.py, 2026-12-03, mean of three series). Off: every page rendered plainly.
     # (The session serializer made once, the request's translations cached on g and the one-pass
-    # security headers measured 1.4 %, 0.3 % and 2.6 % and were removed.)
+    # security headers measured 2.1 %, 0.5 % and 2.5 % and were removed.)
     PAGE_CACHE_ENABLED = True
 
 

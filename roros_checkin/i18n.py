@@ -84,7 +84,7 @@ def init_app(app: Flask) -> None:
                    default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.globals.update(language_name=language_name, get_locale=current_locale)
     # Flask-Babel's get_translations keeps the request's catalog on the request context. (A second
-    # cache of it on g measured 0.3 % of a check-in's CPU, benchmarks/speedups.py, and was removed.)
+    # cache of it on g measured 0.5 % of a check-in's CPU, benchmarks/speedups.py, and was removed.)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: get_translations().ugettext(s),
         ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
