@@ -214,7 +214,7 @@ def _fold(text: object) -> object:
 
 
 def name_key(name: str) -> int:
-    """The indexed key of a name for the case search (migration 0002): 8 bytes of the folded name's hash.
+    """The indexed key of a name for the case search (migration *_name_search_key.sql): 8 bytes of the folded name's hash.
 
     Stored with every visit and never recomputed, so it must not change: the fold is contacts.fold_name's.
     """
