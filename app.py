@@ -1,4 +1,7 @@
-"""Serve the check-in guest register with waitress: `python app.py [--host 127.0.0.1] [--port 8080] [--demo]`.
+"""Serve the check-in guest register with waitress: `python app.py [--host 127.0.0.1] [--port 8080] [--demo] [--no-background]`.
+
+Production runs one such process per core on the one database (scripts/server/roros-checkin@.service,
+one port each, nginx in front); the background tasks (the hourly purge, the SMS sender) run in one of them only.
 
 `flask` finds create_app here, so `flask venues ...` and the other commands work from this folder.
 """
@@ -99,12 +102,34 @@ def waitress_options(config, host: str, port: int, threads: int) -> dict:
     return options
 
 
+def start_background(app):
+    """The background tasks, in whichever server process of this database holds the background lock.
+
+    The server purges by itself (hourly), so RETENTION_DAYS holds even where no timer was set up, and
+    sends the SMS to contacts from the durable outbox; with several processes on one database (one per
+    core) only one of them does, and another takes over within a minute when it stops.
+    """
+    from roros_checkin import sms
+    from roros_checkin.background import Leader
+    from roros_checkin.maintenance import BackgroundPurge
+
+    def start_tasks() -> None:
+        BackgroundPurge(app.config, app.config["CLOCK"]).start()
+        if sms.enabled(app.config):
+            app.extensions["sms_sender"] = sms.BackgroundSender(app.config, app.config["CLOCK"]).start()
+
+    return Leader(app.config["DATABASE"], start_tasks, app.config["BACKGROUND_RETRY_SECONDS"]).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the check-in guest register with waitress.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     parser.add_argument("--threads", type=int, default=4, help="waitress worker threads (default 4)")
     parser.add_argument("--demo", action="store_true", help="add a demo venue and print its URLs")
+    parser.add_argument("--no-background", dest="background", action="store_false",
+                        help="never run the background tasks (the hourly purge) in this process; by default "
+                             "the one process that holds the database's background lock runs them")
     args = parser.parse_args(argv)
 
     from roros_checkin import logs
@@ -120,15 +145,8 @@ def main(argv: list[str] | None = None) -> None:
         # and poster. Posters for real venues need PUBLIC_URL itself (flask venues qr refuses).
         app.config["PUBLIC_URL"] = own_url(args.host, args.port)
     prepare(app, args.demo)
-    # The server purges by itself (hourly), so RETENTION_DAYS holds even where no timer was set up.
-    from roros_checkin.maintenance import BackgroundPurge
-
-    BackgroundPurge(app.config, app.config["CLOCK"]).start()
-    # SMS to contacts leave from the durable outbox, one at a time, while the server runs.
-    from roros_checkin import sms
-
-    if sms.enabled(app.config):
-        app.extensions["sms_sender"] = sms.BackgroundSender(app.config, app.config["CLOCK"]).start()
+    if args.background:
+        start_background(app)
 
     import waitress
 

@@ -1,11 +1,13 @@
 -- wrk script: each check-in is what a phone does on a QR scan.
---   1. GET /v/<slug>: a new guest, no cookie (the guest pages set none); keep the idempotency_key
---   2. POST /v/<slug> with the form's fresh idempotency key (no Origin header: allowed, and the
---      origin check it skips is a few header look-ups)
+--   1. GET /v/<slug>: a new guest, no cookie; keep the session cookie and csrf_token (if the form has
+--      them) and the idempotency_key
+--   2. POST /v/<slug> with that cookie, the form's CSRF token and its fresh idempotency key
 --   3. follow the 303 to the receipt /r/<token>
 -- wrk calls request() and response() per connection but all connections of a thread share this
 -- Lua state, so the steps travel through per-thread queues: a connection that is free picks the
 -- oldest pending step (receipt first, then a ready form), else starts a new guest with a GET.
+-- A server that answers the POST with the receipt page itself (200) instead of a 303 is counted too: a
+-- receipt that no receipt GET of this thread asked for is the answer to a POST, i.e. a check-in.
 -- Environment: CHECKIN_PATH (default /v/demo-kafe).
 -- Output: one line "RESULT {json}" from done(), read by benchmarks/load.py.
 
@@ -24,6 +26,7 @@ end
 function init(args)
    forms, receipts = {}, {}
    checkins, forms_got, receipts_got, failures = 0, 0, 0, 0
+   receipt_gets = 0  -- receipt GETs sent and not yet answered
    counter = 0
    math.randomseed(os.time() * 1000 + id)
 end
@@ -36,19 +39,26 @@ local function form_body(form)
    counter = counter + 1
    -- Made-up guests: a name of letters only and a Norwegian mobile number (9xx xx xxx).
    local phone = string.format("9%07d", (id * 1000000 + counter) % 10000000)
-   return "idempotency_key=" .. form.key ..
+   local body = "idempotency_key=" .. form.key ..
       "&name=Benk+Testesen&phone=" .. phone .. "&party_size=2&area=&visited_at=&consent=y"
+   if form.csrf then
+      body = "csrf_token=" .. form.csrf .. "&" .. body
+   end
+   return body
 end
 
 function request()
    if #receipts > 0 then
+      receipt_gets = receipt_gets + 1
       return wrk.format("GET", table.remove(receipts, 1))
    end
    if #forms > 0 then
       local form = table.remove(forms, 1)
-      return wrk.format("POST", path, {
-         ["Content-Type"] = "application/x-www-form-urlencoded",
-      }, form_body(form))
+      local headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
+      if form.cookie then
+         headers["Cookie"] = form.cookie
+      end
+      return wrk.format("POST", path, headers, form_body(form))
    end
    return wrk.format("GET", path)
 end
@@ -62,14 +72,20 @@ function response(status, headers, body)
       end
    elseif status == 200 and body:find('name="idempotency_key"', 1, true) then
       local key = body:match('name="idempotency_key" type="hidden" value="([^"]+)"')
-      if key then
+      -- A form with a session CSRF token comes with its cookie; a cookie-free form has neither.
+      if key and (csrf == nil) == (cookie == nil) then
          forms_got = forms_got + 1
-         table.insert(forms, {key = key})
+         table.insert(forms, {cookie = cookie and cookie:match("^([^;]+)"), csrf = csrf, key = key})
       else
          failures = failures + 1
       end
-   elseif status == 200 then
+   elseif status == 200 and body:find('class="receipt"', 1, true) then
       receipts_got = receipts_got + 1
+      if receipt_gets > 0 then
+         receipt_gets = receipt_gets - 1
+      else
+         checkins = checkins + 1
+      end
    else
       failures = failures + 1
    end

@@ -39,7 +39,7 @@ for path in (str(ROOT), str(HERE)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from load import Servers, pinned, server_environ  # noqa: E402
+from load import Servers, pinned, server_environ, stored_vs_acknowledged  # noqa: E402
 
 from roros_checkin import db  # noqa: E402
 
@@ -58,6 +58,16 @@ def build(path: Path, expired: int, current: int, now: int) -> float:
     if current:
         fill(path, visits=current, now=now, seed=12)
     return time.perf_counter() - started
+
+
+def current_visits(database: Path, now: int) -> int:
+    """Visits inside the retention (the purge never touches them): what the check-ins added is the difference."""
+    conn = db.connect(str(database))
+    try:
+        return conn.execute("SELECT count(*) FROM visits WHERE arrived_at > ?",
+                            (now - RETENTION_DAYS * DAY,)).fetchone()[0]
+    finally:
+        conn.close()
 
 
 def export_rows(conn, rows: int, out) -> int:
@@ -146,13 +156,17 @@ def run(args: argparse.Namespace) -> dict:
             start_server(servers, env, log_path)
             wait_for_purge(log_path, 1)  # the start-up purge: nothing to delete
             subprocess.run(wrk_command(servers, args.connections, 2), env=env, capture_output=True, check=True)
+            before = current_visits(database, now)
             quiet = wrk_result(subprocess.run(wrk_command(servers, args.connections, args.baseline_seconds),
                                               env=env, capture_output=True, text=True, check=True).stdout)
             servers.stop()
+            quiet.update(stored_vs_acknowledged(current_visits(database, now) - before, quiet["checkins"],
+                                                args.connections))
 
             started = time.perf_counter()
             build(database, args.expired, 0, now)
             build_seconds += time.perf_counter() - started
+            before = current_visits(database, now)
             server_started = time.perf_counter()
             start_server(servers, env, log_path)  # its start-up purge now has the expired visits to delete
             load = subprocess.Popen(wrk_command(servers, args.connections, 3600), env=env,
@@ -170,6 +184,8 @@ def run(args: argparse.Namespace) -> dict:
             busy = wrk_result(load.communicate(timeout=60)[0])
         finally:
             servers.stop()
+        busy.update(stored_vs_acknowledged(current_visits(database, now) - before, busy["checkins"],
+                                           args.connections))
         check = db.connect(str(database))
         remaining = check.execute(
             "SELECT count(*) FROM visits WHERE arrived_at <= ?", (now - RETENTION_DAYS * DAY,)).fetchone()[0]
@@ -200,12 +216,15 @@ def report(result: dict) -> None:
     print(f"{settings['expired']:,} expired + {settings['current']:,} current visits (built in "
           f"{result['build_seconds']} s); wrk -c{settings['connections']}; {settings['pinning']}; "
           f"purge: {settings['purge']}; load average afterwards {settings['load_average_after']}")
-    print("| phase | check-ins/s | p50 ms | p95 ms | p99 ms | max ms | non-2xx/3xx | socket errors |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| phase | check-ins/s | p50 ms | p95 ms | p99 ms | max ms | non-2xx/3xx | socket errors "
+          "| stored − acknowledged |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for label, key in (("without purge", "without_purge"), ("with purge + export", "with_purge_and_export")):
         run_ = result[key]
         print(f"| {label} | {run_['checkins_per_s']:.0f} | {run_['p50_ms']:.1f} | {run_['p95_ms']:.1f} | "
-              f"{run_['p99_ms']:.1f} | {run_['max_ms']:.1f} | {run_['non_2xx_3xx']} | {run_['socket_errors']} |")
+              f"{run_['p99_ms']:.1f} | {run_['max_ms']:.1f} | {run_['non_2xx_3xx']} | {run_['socket_errors']} | "
+              f"{'ok' if run_['stored_ok'] else 'WRONG'}: {run_['stored']} stored, {run_['checkins']} acknowledged, "
+              f"lost {run_['lost']} |")
     print(f"purge {result['purge_seconds']} s from server start ({result['purge_log']}); exports meanwhile "
           f"{result['exports']}; expired visits left: {result['expired_left_after_purge']}; "
           f"'database is locked' in the server log: {result['database_locked_in_log']}; "

@@ -46,6 +46,9 @@ class Defaults:
     LOGIN_ATTEMPT_RETENTION_HOURS = 30 * 24
     # How often the running server purges by itself (app.py starts the purge thread).
     PURGE_INTERVAL_MINUTES = 60
+    # With several server processes on one database, the one holding its background lock purges;
+    # the others look this often whether it is still there (roros_checkin/background.py).
+    BACKGROUND_RETRY_SECONDS = 60
     # Backups hold personal data too: `flask backup` deletes those older than this.
     BACKUP_RETENTION_DAYS = 14
     # The folder `flask backup` writes to. When set, every purge (hourly in the server, and
@@ -120,6 +123,12 @@ class Defaults:
     SMS_RETRY_MAX_SECONDS = 1800
     # How often the server's sender looks for due messages.
     SMS_POLL_SECONDS = 2
+    # The one speed-up that carries its weight: the check-in form and the receipt rendered once per
+    # shape and filled in per request (pages.py). Without it a check-in costs 54 % more CPU
+    # (benchmarks/speedups.py, 2026-12-03, mean of three series). Off: every page rendered plainly.
+    # (The session serializer made once, the request's translations cached on g and the one-pass
+    # security headers measured 2.1 %, 0.5 % and 2.5 % and were removed.)
+    PAGE_CACHE_ENABLED = True
 
 
 def _coerce(name: str, raw: str, default: Any) -> Any:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import sqlite3
 import stat
 import urllib.parse
@@ -17,6 +18,10 @@ from . import db, queries
 from .config import ENV_PREFIX, _coerce
 
 SECRET_KEY_MIN = 32
+# Where scripts/install-server puts the server processes' units and the nginx site.
+SYSTEMD_DIR = Path("/etc/systemd/system")
+NGINX_SITE = Path("/etc/nginx/sites-enabled/roros-checkin")
+INSTALL = "sudo scripts/install-server HOST EMAIL (again)"
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,7 @@ def check_database(conn: sqlite3.Connection, config: Mapping[str, Any], now: int
         return problems
     max_age = config["MAINTENANCE_MAX_AGE_HOURS"] * 3600
     for task, fix in (("purge", "run flask purge; the running server purges hourly, so check that "
-                                "the service is running (systemctl status roros-checkin)"),
+                                "the server processes are running (systemctl status 'roros-checkin@*')"),
                       ("backup", "run flask backup DIR and check the timer "
                                  "(systemctl list-timers roros-checkin-backup.timer)")):
         run = queries.last_maintenance_run(conn, task)
@@ -192,11 +197,57 @@ def check_database(conn: sqlite3.Connection, config: Mapping[str, Any], now: int
     return problems
 
 
+def _instance_ports(systemd: Path) -> set[int]:
+    wants = systemd / "roros-checkin.target.wants"
+    found = (re.fullmatch(r"roros-checkin@(\d+)\.service", path.name) for path in wants.glob("roros-checkin@*"))
+    return {int(match.group(1)) for match in found if match}
+
+
+def _upstream_ports(site: str) -> set[int]:
+    """The ports nginx sends guests to: the upstream's servers, or a plain proxy_pass (the older site)."""
+    block = re.search(r"upstream\s+roros_checkin\s*\{(.*?)\}", site, re.S)
+    text = block.group(1) if block else site
+    pattern = r"^\s*server\s+127\.0\.0\.1:(\d+)\b" if block else r"proxy_pass\s+http://127\.0\.0\.1:(\d+)\b"
+    return {int(port) for port in re.findall(pattern, text, re.M)}
+
+
+def check_processes(systemd: Path = SYSTEMD_DIR, site_path: Path = NGINX_SITE,
+                    cores: int | None = None) -> list[Problem]:
+    """One server process per core (roros-checkin@<port>.service), every one of them in nginx's upstream.
+
+    Checked only on a server set up with these units or this site (not on a developer's machine).
+    """
+    single = systemd / "multi-user.target.wants" / "roros-checkin.service"
+    ports = _instance_ports(systemd)
+    site = site_path.read_text(encoding="utf-8", errors="replace") if site_path.is_file() else None
+    if not ports and site is None and not single.exists():
+        return []
+    cores = cores or len(os.sched_getaffinity(0))
+    problems = []
+    if single.exists():
+        problems.append(Problem("the single-process unit roros-checkin.service is still enabled "
+                                "(one process, and it takes port 8080 from roros-checkin@8080)",
+                                f"systemctl disable --now roros-checkin.service, or run {INSTALL}"))
+    if len(ports) < cores:
+        missing = sorted(set(range(8080, 8080 + cores)) - ports)[: cores - len(ports)]
+        problems.append(Problem(f"{len(ports)} server process(es) for {cores} cores: the others stay idle",
+                                f"run {INSTALL}, or systemctl enable --now "
+                                + " ".join(f"roros-checkin@{port}.service" for port in missing)
+                                + " and add their ports to the nginx upstream"))
+    if site is not None and ports and _upstream_ports(site) != ports:
+        upstream = ", ".join(map(str, sorted(_upstream_ports(site)))) or "none"
+        problems.append(Problem(f"nginx sends guests to port(s) {upstream}, but the server processes listen "
+                                f"on {', '.join(map(str, sorted(ports)))}",
+                                f"run {INSTALL}, or list one 'server 127.0.0.1:PORT;' per process in "
+                                f"the upstream of {site_path}"))
+    return problems
+
+
 def deploy_problems(config: Mapping[str, Any], instance: Path, now: int) -> list[Problem]:
     """Everything wrong with this deployment, each with its fix; empty when all is well."""
     database = Path(config["DATABASE"])
     problems = (check_secret_key(config, instance) + check_settings(config, configured_debug(config, instance))
-                + check_files(instance, database))
+                + check_files(instance, database) + check_processes())
     if database.exists():
         conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
         conn.row_factory = sqlite3.Row

@@ -7,7 +7,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, g, has_app_context, request
+from flask import Flask, current_app, request
 from flask_babel import Babel, get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -118,13 +118,13 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.globals.update(language_name=language_name, get_locale=current_locale)
-    # Flask-Babel's template gettext finds the request's translations again for every string
-    # (about 25 context look-ups on the check-in form); once per request is enough.
+    # Flask-Babel's get_translations keeps the request's catalog on the request context. (A second
+    # cache of it on g measured 0.5 % of a check-in's CPU, benchmarks/speedups.py, and was removed.)
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _request_translations().ugettext(s),
-        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _request_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
+        gettext=lambda s: get_translations().ugettext(s),
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
         newstyle=True)
     # `_()` and `gettext()` are most of a page's calls: Jinja's newstyle wrappers reach the
     # function through two context calls and a name look-up each; this does the same work
@@ -135,22 +135,12 @@ def init_app(app: Flask) -> None:
 @pass_context
 def _template_gettext(context: Context, string: str, **variables: object) -> str:
     """Jinja's newstyle gettext: the translation, escaped-format with the keyword arguments."""
-    translated = _request_translations().ugettext(string)
+    translated = get_translations().ugettext(string)
     if context.eval_ctx.autoescape:
         # Trusted: the msgid is template source and its translation comes from our own catalog
         # (Jinja's gettext does the same); the keyword arguments are escaped by the % below.
         translated = Markup(translated)  # nosec B704
     return translated % variables
-
-
-def _request_translations():
-    """The translations of this app context (the request's language), looked up once."""
-    if not has_app_context():
-        return get_translations()
-    translations = g.get("_translations")
-    if translations is None:
-        translations = g._translations = get_translations()
-    return translations
 
 
 def current_locale() -> str:

@@ -65,7 +65,11 @@ class PageCache:
 
 
 def cache() -> PageCache:
-    return current_app.extensions["roros_pages"]
+    return cache_of(current_app)
+
+
+def cache_of(app) -> PageCache:
+    return app.extensions["roros_pages"]
 
 
 def render(template: str, shape: Hashable, values: Mapping[str, str],
@@ -96,5 +100,6 @@ def render(template: str, shape: Hashable, values: Mapping[str, str],
 
 def init_app(app) -> None:
     app.extensions["roros_pages"] = PageCache()
-    # Templates edited while the server runs (debug) are read anew on every request.
-    app.extensions["roros_pages_enabled"] = not app.jinja_env.auto_reload
+    # PAGE_CACHE_ENABLED (config.py) switches it off; and templates edited while the server runs
+    # (debug) are read anew on every request.
+    app.extensions["roros_pages_enabled"] = app.config["PAGE_CACHE_ENABLED"] and not app.jinja_env.auto_reload

@@ -11,6 +11,7 @@ transaction (db.write_transaction) unless their docstring says they open one.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -84,12 +85,12 @@ def insert_visit(conn: sqlite3.Connection, visit: NewVisit) -> bool:
     """Store a visit; False when its idempotency key is already stored (a re-sent form)."""
     cur = conn.execute(
         "INSERT INTO visits (venue_id, name, phone, party_size, area, arrived_at, registered_at,"
-        " source, idempotency_key, receipt_hash, consent_version, language)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " source, idempotency_key, receipt_hash, consent_version, language, name_key)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (idempotency_key) DO NOTHING",
         (visit.venue_id, visit.name, visit.phone, visit.party_size, visit.area, visit.arrived_at,
          visit.registered_at, visit.source, visit.idempotency_key, visit.receipt_hash,
-         visit.consent_version, visit.language),
+         visit.consent_version, visit.language, name_key(visit.name)),
     )
     return cur.rowcount == 1
 
@@ -191,19 +192,36 @@ def _fold(text: object) -> object:
     return " ".join(text.casefold().split()) if isinstance(text, str) else text
 
 
+def name_key(name: str) -> int:
+    """The indexed key of a name for the case search (migration *_name_search_key.sql): 8 bytes of the folded name's hash.
+
+    Stored with every visit and never recomputed, so it must not change: the fold is contacts.fold_name's.
+    """
+    folded = _fold(name)
+    digest = hashlib.blake2b(folded.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def case_visits_by_name(conn: sqlite3.Connection, folded_name: str, arrived_after: int, window_from: int,
                         window_to: int, default_stay: int) -> list[sqlite3.Row]:
-    """The case's visits by name (case-folded, any script), inside the window; uses visits_arrived."""
+    """The case's visits by name (case-folded, any script), inside the window.
+
+    Through the name key's index (visits_name_key_arrived); visits stored before the key existed
+    (name_key NULL) are read and folded one by one, through the same index.
+    """
     conn.create_function("tracing_fold", 1, _fold, deterministic=True)
+    match = (" FROM visits JOIN venues ON venues.id = visits.venue_id"
+             " WHERE visits.name_key {} AND visits.arrived_at > ? AND visits.arrived_at < ?"
+             " AND tracing_fold(visits.name) = ? AND coalesce(visits.left_at, visits.arrived_at + ?) > ?")
+    columns = ("SELECT visits.id, visits.venue_id, visits.name, visits.phone, visits.party_size, visits.area,"
+               " visits.arrived_at, visits.left_at, visits.source, venues.slug AS venue_slug,"
+               " venues.name AS venue_name")
+    window = (arrived_after, window_to, folded_name, default_stay, window_from)
     return _fetch_all_lenient(
         conn,
-        "SELECT visits.id, visits.venue_id, visits.name, visits.phone, visits.party_size, visits.area,"
-        " visits.arrived_at, visits.left_at, visits.source, venues.slug AS venue_slug, venues.name AS venue_name"
-        " FROM visits JOIN venues ON venues.id = visits.venue_id"
-        " WHERE visits.arrived_at > ? AND visits.arrived_at < ? AND tracing_fold(visits.name) = ?"
-        " AND coalesce(visits.left_at, visits.arrived_at + ?) > ?"
-        " ORDER BY visits.arrived_at",
-        (arrived_after, window_to, folded_name, default_stay, window_from),
+        f"{columns}{match.format('= ?')} UNION ALL {columns}{match.format('IS NULL')}"  # nosec B608: constants
+        " ORDER BY arrived_at",
+        (name_key(folded_name), *window, *window),
     )
 
 

@@ -26,9 +26,12 @@ def test_fill_builds_the_schema_and_realistic_visits(tmp_path):
 def test_search_bench_times_both_searches(tmp_path, capsys):
     path = tmp_path / "bench.sqlite3"
     assert fill_visits.main([str(path), "--visits", "2000", "--venues", "20"]) == 0
-    assert search_bench.main([str(path), "--cases", "20"]) == 0
+    assert search_bench.main([str(path), "--cases", "20", "--warmup", "3"]) == 0
     out = capsys.readouterr().out
-    assert "2,000 visits" in out and "case search" in out and "venue search" in out
+    assert "2,000 visits" in out and "case search" in out and "name search" in out and "venue search" in out
+    assert "p99" in out and "CPU p50" in out
     timings = search_bench.bench(path, cases=10)
     assert timings["case search"].runs == 10 and timings["venue search"].runs == 10
     assert timings["case search"].mean_results > 0
+    # The name search finds the same people as the phone search of the same cases (each phone has one name).
+    assert timings["name search"].mean_results >= timings["case search"].mean_results > 0

@@ -1,6 +1,7 @@
 """`flask check-deploy` on a good and on a bad deployment."""
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from roros_checkin import create_app, db, deploy_check, queries
 from roros_checkin.db import write_transaction
 
 NOW = 1_795_194_000
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -107,3 +109,56 @@ def test_roros_debug_counts_where_the_app_reads_the_environment(tmp_path, monkey
     assert deploy_check.configured_debug({"CONFIG_FROM_ENVIRONMENT": True}, tmp_path) is True
     # An app built from a test config reads no environment, so the shell's ROROS_DEBUG is not its own.
     assert deploy_check.configured_debug(create_app({"INSTANCE_PATH": tmp_path}).config, tmp_path) is False
+
+
+def nginx_site(tmp_path: Path, *ports: int) -> Path:
+    """The site as scripts/install-server writes it (through scripts/server/nginx-site)."""
+    site = tmp_path / "roros-checkin"
+    output = subprocess.run([str(ROOT / "scripts" / "server" / "nginx-site"), "checkin.roros.kommune.no",
+                             *map(str, ports)], check=True, capture_output=True, text=True).stdout
+    site.write_text(output)
+    return site
+
+
+def systemd_with(tmp_path: Path, *ports: int, single: bool = False) -> Path:
+    systemd = tmp_path / "systemd"
+    wants = systemd / "roros-checkin.target.wants"
+    wants.mkdir(parents=True)
+    for port in ports:
+        (wants / f"roros-checkin@{port}.service").symlink_to("/etc/systemd/system/roros-checkin@.service")
+    if single:
+        (systemd / "multi-user.target.wants").mkdir()
+        (systemd / "multi-user.target.wants" / "roros-checkin.service").touch()
+    return systemd
+
+
+def test_processes_are_not_checked_where_nothing_is_installed(tmp_path):
+    assert deploy_check.check_processes(tmp_path / "systemd", tmp_path / "no-site", cores=2) == []
+
+
+def test_one_process_per_core_all_in_the_nginx_upstream_passes(tmp_path):
+    problems = deploy_check.check_processes(systemd_with(tmp_path, 8080, 8081), nginx_site(tmp_path, 8080, 8081),
+                                            cores=2)
+    assert problems == []
+
+
+def test_fewer_processes_than_cores_is_flagged_with_the_units_to_enable(tmp_path):
+    problems = deploy_check.check_processes(systemd_with(tmp_path, 8080), nginx_site(tmp_path, 8080), cores=2)
+    assert [problem.problem for problem in problems] == ["1 server process(es) for 2 cores: the others stay idle"]
+    assert "systemctl enable --now roros-checkin@8081.service" in problems[0].fix
+
+
+def test_a_process_missing_from_the_nginx_upstream_is_flagged(tmp_path):
+    problems = deploy_check.check_processes(systemd_with(tmp_path, 8080, 8081), nginx_site(tmp_path, 8080),
+                                            cores=2)
+    assert [problem.problem for problem in problems] == [
+        "nginx sends guests to port(s) 8080, but the server processes listen on 8080, 8081"]
+
+
+def test_the_older_single_process_setup_is_flagged(tmp_path):
+    site = tmp_path / "old-site"
+    site.write_text("server {\n    location / {\n        proxy_pass http://127.0.0.1:8080;\n    }\n}\n")
+    problems = deploy_check.check_processes(systemd_with(tmp_path, 8080, 8081, single=True), site, cores=2)
+    texts = " | ".join(problem.problem for problem in problems)
+    assert "roros-checkin.service is still enabled" in texts
+    assert "nginx sends guests to port(s) 8080, but the server processes listen on 8080, 8081" in texts

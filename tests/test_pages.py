@@ -104,3 +104,17 @@ def test_post_with_errors_is_rendered_fresh_and_keeps_what_was_typed(client, ven
     response = client.post("/v/kaffestuggu", data={**hidden_fields(page), **GOOD_GUEST, "phone": "12"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and 'value="12"' in html
+
+
+def test_page_cache_switched_off_renders_every_page_plainly(app_config, tmp_path):
+    from roros_checkin import create_app, db
+
+    app = create_app({**app_config, "PAGE_CACHE_ENABLED": False})
+    with app.app_context():
+        db.upgrade(db.get_db())
+    add_venue(app)
+    client = app.test_client()
+    page = client.get("/v/kaffestuggu")
+    assert page.status_code == 200 and 'name="idempotency_key"' in page.get_data(as_text=True)
+    assert post_checkin(client).status_code == 303
+    assert len(pages.cache_of(app)) == 0

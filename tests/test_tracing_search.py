@@ -5,7 +5,7 @@ import logging
 import re
 
 from conftest import add_venue, hidden_fields
-from tracing_data import add_visit
+from tracing_data import add_visit, at
 
 CASE_PHONE = "+4791234567"
 
@@ -165,4 +165,29 @@ def test_query_plans_use_the_indexes(conn, venue):
     queries.case_visits_by_name(Recorder("name"), "kari", 0, 0, 1, 10800)
     assert "USING INDEX visits_phone_arrived (phone=? AND arrived_at>? AND arrived_at<?)" in plan(*sql["phone"])
     assert "USING INDEX visits_venue_arrived (venue_id=? AND arrived_at>? AND arrived_at<?)" in plan(*sql["venue"])
-    assert "USING INDEX visits_arrived (arrived_at>? AND arrived_at<?)" in plan(*sql["name"])
+    # Both halves of the name search (with a name key, and visits stored before keys existed) use its index.
+    assert plan(*sql["name"]).count("USING INDEX visits_name_key_arrived (name_key=? AND arrived_at>? AND "
+                                    "arrived_at<?)") == 2
+
+
+def test_name_search_finds_checked_in_visits_by_their_key_and_older_visits_without_one(conn, venue):
+    from roros_checkin import contacts, queries
+    from roros_checkin.db import write_transaction
+
+    arrived = at("2026-11-20T19:00")
+    with write_transaction(conn):  # as the check-in stores it: with the name's key
+        queries.insert_visit(conn, queries.NewVisit(
+            venue_id=queries.venue_by_slug(conn, venue)["id"], name="Øystein  Åsen", phone="+4791234567", party_size=1, area=None,
+            arrived_at=arrived, registered_at=arrived, source="qr", idempotency_key="name-key-test-000001",
+            receipt_hash=None, consent_version=None))
+    add_visit(conn, venue, "ÅSE Lie", "+4798765432", "2026-11-20T19:10")  # stored before keys existed
+    keys = dict(conn.execute("SELECT name, name_key FROM visits").fetchall())
+    assert keys["Øystein  Åsen"] == queries.name_key("ØYSTEIN ÅSEN") and keys["ÅSE Lie"] is None
+
+    def found(name: str) -> list[str]:
+        rows = queries.case_visits_by_name(conn, contacts.fold_name(name), 0, arrived - 3600, arrived + 7200, 10800)
+        return [row["name"] for row in rows]
+
+    assert found("øystein åsen") == ["Øystein  Åsen"]
+    assert found("åse  LIE") == ["ÅSE Lie"]
+    assert found("Øystein") == []
