@@ -1,15 +1,13 @@
 """Case work in a phone browser against the real server: open the case, tap an outcome, see the progress."""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from browser_support import (OTHER, assert_accessible, browser_context_args,  # noqa: F401
                              browser_type_launch_args, check_in, live_server)
-from test_browser_tracing import log_in
+from test_browser_tracing import log_in, search_case
 
 pytestmark = pytest.mark.browser
 
@@ -20,12 +18,7 @@ def test_a_tracer_opens_the_case_and_sets_a_contact_reached_in_one_tap(page, liv
                         ("Ola Lund", "+47 415 56 002")):
         check_in(page, slug=OTHER, name=name, phone=phone)
     log_in(page, live_server)
-    page.get_by_role("link", name="Søk på smittet").first.tap()
-    page.get_by_label("Saksnummer").fill("2026/0077")
-    page.get_by_label("Telefonnummer til den smittede").fill(case_phone)
-    page.get_by_label("Dato for symptomstart eller prøvetaking").fill(datetime.now(ZoneInfo("Europe/Oslo")).date().isoformat())
-    with page.expect_navigation():
-        page.get_by_role("button", name="Søk", exact=True).tap()
+    search_case(page, "2026/0077", case_phone)
     with page.expect_navigation():
         page.get_by_role("link", name="Åpne saken: ring, sett status, send SMS").tap()
     expect(page.locator("h1")).to_have_text("Sak 2026/0077")

@@ -51,18 +51,23 @@ def test_wrong_password_is_refused(page, live_server):
     expect(page).to_have_url(f"{live_server.base}/tracing/login?next=/tracing/")
 
 
+def search_case(page, case_ref: str, case_phone: str) -> None:
+    """From the staff start page: a case search by phone with today as symptom onset, as a tracer does."""
+    page.get_by_role("link", name="Søk på smittet").first.tap()
+    page.get_by_label("Saksnummer").fill(case_ref)
+    page.get_by_label("Telefonnummer til den smittede").fill(case_phone)
+    page.get_by_label("Dato for symptomstart eller prøvetaking").fill(datetime.now(ZoneInfo("Europe/Oslo")).date().isoformat())
+    with page.expect_navigation():
+        page.get_by_role("button", name="Søk", exact=True).tap()
+
+
 def test_case_search_finds_who_was_there_at_the_same_time(page, live_server):
     # Two made-up guests at the same place at the same time: the case and a contact.
     case_phone, contact_name = "+47 415 55 001", "Lise Lund"
     for name, phone in (("Per Persen", case_phone), (contact_name, "+47 415 55 002")):
         check_in(page, slug=OTHER, name=name, phone=phone)
     log_in(page, live_server)
-    page.get_by_role("link", name="Søk på smittet").first.tap()
-    page.get_by_label("Saksnummer").fill("2026/0042")
-    page.get_by_label("Telefonnummer til den smittede").fill(case_phone)
-    page.get_by_label("Dato for symptomstart eller prøvetaking").fill(datetime.now(ZoneInfo("Europe/Oslo")).date().isoformat())
-    with page.expect_navigation():
-        page.get_by_role("button", name="Søk", exact=True).tap()
+    search_case(page, "2026/0042", case_phone)
     result = page.locator("section.result")
     expect(result).to_contain_text(contact_name)
     expect(result).to_contain_text("Kaffestuggu")
