@@ -85,11 +85,10 @@ class CheckinForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The key is never made here: the empty form's page gets its own (checkin._empty_form), and a
+        # sent form must bring one (validate_idempotency_key), or a script's keyless POSTs would each
+        # be stored, and a re-sent one twice.
         self.cleaned = {}
-        # A new form gets its key here; a sent form must bring its own (validate_idempotency_key),
-        # or a script's keyless POSTs would each be stored, and a re-sent one stored twice.
-        if kwargs.get("formdata", args[0] if args else None) is None and not self.idempotency_key.data:
-            self.idempotency_key.data = new_idempotency_key()
 
     def _clean(self, name: str, rule: Callable[..., Any], *args: Any) -> None:
         """Keep rule(*args) as the cleaned value, or show the broken rule's message at the field."""
