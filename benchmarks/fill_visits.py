@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import random
 import sys
 import time
@@ -87,7 +86,8 @@ def _visit_rows(count: int, venues: int, day_starts: list[int], rng: random.Rand
         arrived = day_starts[randrange(len(day_starts))] + hours[randrange(4096)] * 3600 + randrange(3600)
         left = arrived + 1200 + randrange(9000) if random_() < 0.35 else None
         phone_number = randrange(phones)
-        # As forms.new_idempotency_key and visits.receipt_hash make them (random, not derived).
+        # As forms.new_idempotency_key makes it; no receipt hash: a receipt token carries the key
+        # (visits.receipt_token), so a check-in stores NULL there, as here.
         key = base64.urlsafe_b64encode(randbits(144).to_bytes(18, "big")).decode()
         name = names[phone_number % len(names)]
         first, last = name.split(" ")
@@ -95,7 +95,7 @@ def _visit_rows(count: int, venues: int, day_starts: list[int], rng: random.Rand
         yield (venue, name, f"+479{(phone_number * 7919) % 10_000_000:07d}",
                parties[randrange(4096)], f"Bord {1 + randrange(20)}" if random_() < 0.5 else None,
                arrived, left, arrived, sources[randrange(4096)], key,
-               hashlib.sha256(key.encode()).hexdigest(), CONSENT_VERSION, queries.name_key(name))
+               None, CONSENT_VERSION, queries.name_key(name))
 
 
 def fill(db_path: str | Path, visits: int = 10_000_000, venues: int = 5_000, days: int = 14,

@@ -15,7 +15,8 @@ from .db import get_db
 from .forms import CheckinForm, new_idempotency_key, phone_at_too_many_venues
 from .venues import SLUG_MAX_LENGTH
 
-RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# "<idempotency key>.<MAC>" (visits.receipt_token), or 24 characters for a visit stored before tokens carried the key.
+RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}\.[A-Za-z0-9_-]{16}|[A-Za-z0-9_-]{24}")
 
 
 def _venue_or_404(slug: str) -> sqlite3.Row:

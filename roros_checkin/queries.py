@@ -114,15 +114,27 @@ def recent_venues_of_phone(conn: sqlite3.Connection, phone: str, other_than_venu
     return {row[0]: row[1] for row in rows}
 
 
-def receipt(conn: sqlite3.Connection, receipt_hash: str, not_before: int) -> sqlite3.Row | None:
-    """What a guest's receipt shows: venue, times, party size. Never name or phone."""
+RECEIPT_COLUMNS = (
+    "SELECT visits.id, visits.arrived_at, visits.left_at, visits.party_size, visits.area,"
+    " visits.source, venues.name AS venue_name, venues.slug AS venue_slug, venues.address AS venue_address"
+    " FROM visits JOIN venues ON venues.id = visits.venue_id")
+
+
+def receipt_by_key(conn: sqlite3.Connection, idempotency_key: str, not_before: int) -> sqlite3.Row | None:
+    """What a guest's receipt shows: venue, times, party size. Never name or phone.
+
+    Only a guest's own check-in has a receipt: a paper list's rows (typed in by staff) have none.
+    """
     return conn.execute(
-        "SELECT visits.id, visits.arrived_at, visits.left_at, visits.party_size, visits.area,"
-        " visits.source, venues.name AS venue_name, venues.slug AS venue_slug, venues.address AS venue_address"
-        " FROM visits JOIN venues ON venues.id = visits.venue_id"
-        " WHERE visits.receipt_hash = ? AND visits.arrived_at > ?",
-        (receipt_hash, not_before),
+        f"{RECEIPT_COLUMNS} WHERE visits.idempotency_key = ? AND visits.arrived_at > ? AND visits.source != 'paper'",
+        (idempotency_key, not_before),
     ).fetchone()
+
+
+def receipt_by_hash(conn: sqlite3.Connection, receipt_hash: str, not_before: int) -> sqlite3.Row | None:
+    """A receipt of a visit stored with a receipt hash (before receipt tokens carried the key)."""
+    return conn.execute(f"{RECEIPT_COLUMNS} WHERE visits.receipt_hash = ? AND visits.arrived_at > ?",
+                        (receipt_hash, not_before)).fetchone()
 
 
 def record_check_out(conn: sqlite3.Connection, visit_id: int, now: int, max_stay_seconds: int) -> bool:

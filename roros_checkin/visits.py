@@ -12,6 +12,7 @@ from flask import current_app
 
 from . import queries, ratelimit, retention
 from .db import write_transaction
+from .forms import IDEMPOTENCY_KEY
 
 # A check-out ends a stay at most this long after arrival: a receipt left open for days (or one
 # checked out long after the guest went home) must not make a stay that overlaps everyone.
@@ -38,14 +39,37 @@ class Recorded:
     stored: bool
 
 
-def receipt_token(idempotency_key: str) -> str:
-    """The receipt URL's token: unguessable, and the same for a re-sent form."""
+# A receipt token is "<idempotency key>.<MAC>": the visit is found by its key, which is stored and
+# indexed anyway, so a visit stores no receipt hash (with one: 339 bytes a visit, without: about 190,
+# benchmarks/README.md, goal 6). The key is no secret from the guest (it is in the form, and the form
+# sent again leads to this receipt), the MAC is: a token cannot be made without SECRET_KEY.
+RECEIPT_MAC_BYTES = 12
+# Visits stored before (until they expire, RETENTION_DAYS after the change) have a token without the
+# key, found by its hash in receipt_hash: 24 characters of URL-safe base64.
+LEGACY_TOKEN_LENGTH = 24
+
+
+def _mac(idempotency_key: str) -> str:
     key = current_app.config["SECRET_KEY"].encode()
     digest = hmac.new(key, b"receipt:" + idempotency_key.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:18]).decode()
+    return base64.urlsafe_b64encode(digest[:RECEIPT_MAC_BYTES]).decode()
 
 
-def receipt_hash(token: str) -> str:
+def receipt_token(idempotency_key: str) -> str:
+    """The receipt URL's token: unguessable, and the same for a re-sent form."""
+    return f"{idempotency_key}.{_mac(idempotency_key)}"
+
+
+def receipt_key(token: str) -> str | None:
+    """The idempotency key a token was made for, or None when its MAC is not ours."""
+    key, dot, mac = token.rpartition(".")
+    if not dot or not IDEMPOTENCY_KEY.fullmatch(key) or not hmac.compare_digest(mac, _mac(key)):
+        return None
+    return key
+
+
+def legacy_receipt_hash(token: str) -> str:
+    """How a token of a visit stored before the key-carrying tokens was found."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -80,7 +104,7 @@ def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str
         registered_at=now,
         source=source,
         idempotency_key=idempotency_key,
-        receipt_hash=receipt_hash(token),
+        receipt_hash=None,
         consent_version=current_app.config["CONSENT_VERSION"],
         language=language,
     )
@@ -109,7 +133,12 @@ def _check_phone_venues(conn: sqlite3.Connection, visit: queries.NewVisit, now: 
 def find_receipt(conn: sqlite3.Connection, token: str, now: int) -> sqlite3.Row | None:
     """The visit behind a receipt token, unless it is past the retention."""
     not_before = retention.visits_not_before(current_app.config, now)
-    return queries.receipt(conn, receipt_hash(token), not_before)
+    if "." not in token:
+        if len(token) != LEGACY_TOKEN_LENGTH:
+            return None
+        return queries.receipt_by_hash(conn, legacy_receipt_hash(token), not_before)
+    key = receipt_key(token)
+    return None if key is None else queries.receipt_by_key(conn, key, not_before)
 
 
 def can_check_out(visit: sqlite3.Row) -> bool:

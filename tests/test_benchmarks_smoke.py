@@ -35,3 +35,14 @@ def test_search_bench_times_both_searches(tmp_path, capsys):
     assert timings["case search"].mean_results > 0
     # The name search finds the same people as the phone search of the same cases (each phone has one name).
     assert timings["name search"].mean_results >= timings["case search"].mean_results > 0
+
+
+def test_storage_counts_every_structure_of_the_visits_table(tmp_path, capsys):
+    from benchmarks import storage
+
+    result = storage.main([str(tmp_path / "storage.sqlite3"), "--visits", "3000"])
+    assert result["visits"] == 3000
+    structures = result["per_structure"]
+    assert {"visits", "visits_venue_arrived", "visits_phone_arrived", "visits_arrived"} <= set(structures)
+    assert abs(sum(structures.values()) - result["visits_structures_bytes_per_visit"]) < 1
+    assert "bytes per visit" in capsys.readouterr().out

@@ -22,7 +22,7 @@ def test_qr_code_to_receipt(page, live_server):
     fill_guest(page)
     page.locator("#party_size").fill("3")
     submit(page)
-    assert re.search(r"/r/[A-Za-z0-9_-]+$", page.url)
+    assert re.search(r"/r/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{16}$", page.url)
     status = page.get_by_role("status")
     expect(status).to_contain_text("Du er registrert")
     receipt = page.locator("dl.receipt")

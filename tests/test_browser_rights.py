@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 
 def receipt_token(page) -> str:
-    return re.search(r"/r/([A-Za-z0-9_-]+)$", page.url).group(1)
+    return re.search(r"/r/([A-Za-z0-9_.-]+)$", page.url).group(1)
 
 
 def small_touch_targets(page) -> list[str]:

@@ -6,6 +6,9 @@ import re
 
 from werkzeug.datastructures import MultiDict
 
+from roros_checkin import queries
+from roros_checkin.db import write_transaction
+
 from conftest import GOOD_GUEST, add_venue, hidden_fields, post_checkin, visit_rows
 
 
@@ -50,8 +53,53 @@ def test_receipt_shows_venue_time_and_party_but_no_phone_or_id(client, venue, co
 
 def test_receipt_token_is_unguessable(client, venue):
     token = post_checkin(client).headers["Location"].rsplit("/", 1)[1]
-    assert len(token) >= 22
+    key, mac = token.split(".")
+    assert len(mac) == 16  # 96 bits of HMAC-SHA256 with SECRET_KEY
+    assert client.get("/r/" + token).status_code == 200
     assert client.get("/r/" + token[:-1] + ("A" if token[-1] != "A" else "B")).status_code == 404
+    assert client.get("/r/" + key).status_code == 404  # the key alone (it is in the form) is no receipt
+    other_key = ("B" if key[0] != "B" else "C") + key[1:]
+    assert client.get(f"/r/{other_key}.{mac}").status_code == 404
+
+
+def test_receipt_token_carries_the_key_and_the_visit_stores_no_receipt_hash(client, venue, conn):
+    """Found through the idempotency key's index: no 64-character hash and its index per visit."""
+    page = client.get("/v/kaffestuggu").get_data(as_text=True)
+    key = hidden_fields(page)["idempotency_key"]
+    location = client.post("/v/kaffestuggu", data={**hidden_fields(page), **GOOD_GUEST}).headers["Location"]
+    assert location.startswith(f"/r/{key}.")
+    assert visit_rows(conn)[0]["receipt_hash"] is None
+
+
+def test_a_receipt_of_a_visit_stored_with_a_receipt_hash_still_opens(app, client, venue, conn, clock):
+    """Visits stored before tokens carried the key keep their receipts until they expire."""
+    import hashlib
+
+    old_token = "Aa0_-" * 4 + "Zz9-"  # 24 URL-safe characters, as the old tokens were
+    with write_transaction(conn):
+        venue_id = queries.venue_by_slug(conn, "kaffestuggu")["id"]
+        queries.insert_visit(conn, queries.NewVisit(
+            venue_id=venue_id, name="Test Gjest", phone="+4790000001", party_size=3, area=None,
+            arrived_at=int(clock.now), registered_at=int(clock.now), source="qr",
+            idempotency_key="k" * 24, receipt_hash=hashlib.sha256(old_token.encode()).hexdigest(),
+            consent_version="test"))
+    receipt = client.get(f"/r/{old_token}")
+    assert receipt.status_code == 200 and "Kaffestuggu" in receipt.get_data(as_text=True)
+    assert client.get(f"/r/{old_token[:-1]}A").status_code == 404
+
+
+def test_a_paper_list_row_has_no_receipt_even_with_a_valid_token(app, client, venue, conn, clock):
+    from roros_checkin import visits
+
+    with write_transaction(conn):
+        venue_id = queries.venue_by_slug(conn, "kaffestuggu")["id"]
+        queries.insert_visit(conn, queries.NewVisit(
+            venue_id=venue_id, name="Test Gjest", phone="+4790000002", party_size=1, area=None,
+            arrived_at=int(clock.now), registered_at=int(clock.now), source="paper",
+            idempotency_key="p" * 24, receipt_hash=None, consent_version=None))
+    with app.app_context():
+        token = visits.receipt_token("p" * 24)
+    assert client.get(f"/r/{token}").status_code == 404
 
 
 def test_resent_form_stores_one_visit(client, venue, conn):
