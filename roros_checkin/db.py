@@ -7,15 +7,17 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Flask, current_app, g
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 EXTENSION = "roros_checkin.db"
 BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
 
 # Set on every connection: these defaults differ between SQLite builds.
 PRAGMAS = (
@@ -201,6 +203,122 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
                 fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         _process_writer.release()
+
+
+# --- Group commit: the check-ins of all threads waiting at one moment share one COMMIT (one fsync).
+#
+# A check-in's commit holds the write lock through its fsync; meanwhile the other serving threads (and
+# processes) wait for it, each to commit alone. Instead, a check-in queues its work here; whichever
+# waiting thread gets the process's writer lock first runs every queued work of that database in one
+# transaction, each in its own SAVEPOINT (one that raises is rolled back alone and its caller gets the
+# exception), then COMMITs once and wakes them all. Nobody's answer is given before that COMMIT
+# returned: durability is that of synchronous=FULL, one fsync for the group. What it bought is in
+# benchmarks/README.md (goal 3).
+
+
+class _Job:
+    __slots__ = ("work", "result", "error", "taken", "done")
+
+    def __init__(self, work: Callable[[sqlite3.Connection], T]) -> None:
+        self.work = work
+        self.result = None
+        self.error: BaseException | None = None
+        self.taken = False  # a leader has it (set under _queue_lock)
+        self.done = threading.Event()
+
+
+_queue_lock = threading.Lock()
+_queues: dict[str, list[_Job]] = {}  # writer lock path -> works waiting for a leader
+
+
+def grouped_write(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run work(connection) in a write transaction, maybe together with other threads' works; it is
+    committed when this returns, and what work raised is raised here (its changes rolled back).
+
+    work may run in another serving thread, on that thread's connection: it must use only the
+    connection it is given and its own arguments, never Flask's request or app globals.
+    """
+    path = getattr(conn, "writer_lock_path", None)
+    if path is None:
+        with write_transaction(conn):
+            return work(conn)
+    job = _Job(work)
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    with _queue_lock:
+        _queues.setdefault(path, []).append(job)
+    if _process_writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+        try:
+            if not job.done.is_set():  # else an earlier leader ran it while this thread waited
+                with _queue_lock:
+                    batch = _queues.pop(path)
+                    for queued in batch:
+                        queued.taken = True
+                _run_batch(conn, path, batch, deadline)
+        finally:
+            _process_writer.release()
+    else:
+        with _queue_lock:
+            if not job.taken:
+                _queues[path].remove(job)
+                raise _busy("another thread of this process kept writing")
+        job.done.wait()  # a leader is running it now, within its own deadline
+    if job.error is not None:
+        raise job.error
+    return job.result
+
+
+def _run_batch(conn: sqlite3.Connection, path: str, batch: list[_Job], deadline: float) -> None:
+    """One transaction for the batch; every job ends with its result or its error, and done."""
+    fd = _writer_lock_file(path)
+    locked = False
+    try:
+        if fd is not None:
+            if not _lock_until(fd, deadline):
+                raise _busy("another process kept writing")
+            locked = True
+        _begin_immediate(conn, deadline)
+        try:
+            for job in batch:
+                _run_job(conn, job, alone=len(batch) == 1)
+            if conn.in_transaction:  # not when the one job failed and was rolled back
+                conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except BaseException as error:
+        # Not committed (the lock, BEGIN, a broken transaction or COMMIT failed): nothing of the
+        # batch is stored, and every job says so, with this error unless it raised its own.
+        for job in batch:
+            if job.error is None:
+                job.error = error
+        if not isinstance(error, Exception):
+            raise
+    finally:
+        if locked:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        for job in batch:
+            job.done.set()
+
+
+def _run_job(conn: sqlite3.Connection, job: _Job, alone: bool) -> None:
+    """Run one job in the open transaction, in a SAVEPOINT unless it is alone (then a failure rolls
+    the transaction back). Its exception is kept on the job; one that broke the transaction itself
+    (SQLite rolled it back, e.g. SQLITE_FULL) is raised: then nothing of the batch is stored."""
+    if not alone:
+        conn.execute("SAVEPOINT job")
+    try:
+        job.result = job.work(conn)
+    except Exception as error:
+        if not conn.in_transaction:
+            raise
+        job.error = error
+        if alone:
+            conn.execute("ROLLBACK")
+            return
+        conn.execute("ROLLBACK TO job")
+    if not alone:
+        conn.execute("RELEASE job")
 
 
 def cannot_write(conn: sqlite3.Connection, wait_seconds: float) -> str | None:

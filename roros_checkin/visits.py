@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 
 from . import queries, ratelimit, retention
-from .db import write_transaction
+from .db import grouped_write, write_transaction
 from .forms import IDEMPOTENCY_KEY
 
 # A check-out ends a stay at most this long after arrival: a receipt left open for days (or one
@@ -81,7 +81,7 @@ def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str
     nothing and gives the first visit's receipt token (Recorded.stored is False); a key stored
     at another venue raises KeyUsedElsewhere. The look-up and the insert share one write
     transaction, so two copies of a form sent at once store one row. The visit is committed
-    before this returns.
+    before this returns (with the other threads' check-ins of that moment: db.grouped_write).
 
     A visit with a time given afterwards is stored with source "retro" and that time.
     With the limits on, a phone already stored at PHONE_VENUES other venues within PHONE_WINDOW
@@ -108,22 +108,27 @@ def record_visit(conn: sqlite3.Connection, venue: sqlite3.Row, cleaned: dict[str
         consent_version=current_app.config["CONSENT_VERSION"],
         language=language,
     )
-    limited = current_app.config["RATELIMIT_ENABLED"]
-    with write_transaction(conn):
+    # What the work below needs from the app, read here: it may run in another serving thread (db.grouped_write).
+    phone_rule = None
+    if current_app.config["RATELIMIT_ENABLED"]:
+        phone_rule = (now - ratelimit.PHONE_WINDOW, retention.visits_not_before(current_app.config, now))
+
+    def store(conn: sqlite3.Connection) -> Recorded:
         stored_venue_id = queries.visit_venue_by_idempotency_key(conn, idempotency_key)
         if stored_venue_id is not None:
             if stored_venue_id != venue["id"]:
                 raise KeyUsedElsewhere()
             return Recorded(token, stored=False)
-        if limited:
-            _check_phone_venues(conn, visit, now)
+        if phone_rule is not None:
+            _check_phone_venues(conn, visit, now, *phone_rule)
         queries.insert_visit(conn, visit)
-    return Recorded(token, stored=True)
+        return Recorded(token, stored=True)
+
+    return grouped_write(conn, store)
 
 
-def _check_phone_venues(conn: sqlite3.Connection, visit: queries.NewVisit, now: int) -> None:
-    since = now - ratelimit.PHONE_WINDOW
-    not_before = retention.visits_not_before(current_app.config, now)
+def _check_phone_venues(conn: sqlite3.Connection, visit: queries.NewVisit, now: int, since: int,
+                        not_before: int) -> None:
     latest = queries.recent_venues_of_phone(conn, visit.phone, visit.venue_id, since, not_before)
     if len(latest) >= ratelimit.PHONE_VENUES:
         # One more venue is allowed once the longest-ago of them leaves the window.
