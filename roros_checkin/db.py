@@ -207,13 +207,14 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 # --- Group commit: the check-ins of all threads waiting at one moment share one COMMIT (one fsync).
 #
-# A check-in's commit holds the write lock through its fsync; meanwhile the other serving threads (and
-# processes) wait for it, each to commit alone. Instead, a check-in queues its work here; whichever
-# waiting thread gets the process's writer lock first runs every queued work of that database in one
-# transaction, each in its own SAVEPOINT (one that raises is rolled back alone and its caller gets the
-# exception), then COMMITs once and wakes them all. Nobody's answer is given before that COMMIT
-# returned: durability is that of synchronous=FULL, one fsync for the group. What it bought is in
-# benchmarks/README.md (goal 3).
+# A check-in's commit holds the write lock through its fsync; meanwhile the other serving threads
+# (and processes) wait for it, each to commit alone. Instead, a check-in queues its work here. When
+# no thread is leading for that database, the thread becomes the leader: it takes every work queued
+# so far, takes the writer locks as write_transaction does, and runs them in one transaction, each in
+# its own SAVEPOINT (one that raises is rolled back alone and its caller gets the exception), then
+# COMMITs once and wakes them all; works queued meanwhile go to the next leader. Nobody's answer is
+# given before that COMMIT returned: durability is that of synchronous=FULL, one fsync per group.
+# What it bought is in benchmarks/README.md (goal 3).
 
 
 class _Job:
@@ -223,12 +224,16 @@ class _Job:
         self.work = work
         self.result = None
         self.error: BaseException | None = None
-        self.taken = False  # a leader has it (set under _queue_lock)
-        self.done = threading.Event()
+        self.taken = False  # a leader has it
+        self.done = False
 
 
-_queue_lock = threading.Lock()
-_queues: dict[str, list[_Job]] = {}  # writer lock path -> works waiting for a leader
+# Under _queue_lock: per writer lock path, the works waiting and whether a leader is running.
+# A follower waits on the condition, never on the writer lock: a work that is done must not wait
+# behind the next group's fsync to hear so (that halved the POSTs answered per second).
+_queue_lock = threading.Condition()
+_queues: dict[str, list[_Job]] = {}
+_leading: set[str] = set()
 
 
 def grouped_write(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -246,29 +251,43 @@ def grouped_write(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection],
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     with _queue_lock:
         _queues.setdefault(path, []).append(job)
-    if _process_writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
-        try:
-            if not job.done.is_set():  # else an earlier leader ran it while this thread waited
-                with _queue_lock:
-                    batch = _queues.pop(path)
-                    for queued in batch:
-                        queued.taken = True
-                _run_batch(conn, path, batch, deadline)
-        finally:
-            _process_writer.release()
-    else:
-        with _queue_lock:
-            if not job.taken:
+        while path in _leading and not job.done:
+            if job.taken:  # the running leader has it: it ends within its own deadline
+                _queue_lock.wait()
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 _queues[path].remove(job)
                 raise _busy("another thread of this process kept writing")
-        job.done.wait()  # a leader is running it now, within its own deadline
+            _queue_lock.wait(timeout=remaining)
+        if not job.done:  # no leader now: this thread leads the works queued so far
+            _leading.add(path)
+            batch = _queues.pop(path)
+            for queued in batch:
+                queued.taken = True
+    if not job.done:
+        try:
+            if _process_writer.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                try:
+                    _run_batch(conn, path, batch, deadline)
+                finally:
+                    _process_writer.release()
+            else:
+                for queued in batch:
+                    queued.error = _busy("another thread of this process kept writing")
+        finally:
+            with _queue_lock:
+                for queued in batch:
+                    queued.done = True
+                _leading.discard(path)
+                _queue_lock.notify_all()
     if job.error is not None:
         raise job.error
     return job.result
 
 
 def _run_batch(conn: sqlite3.Connection, path: str, batch: list[_Job], deadline: float) -> None:
-    """One transaction for the batch; every job ends with its result or its error, and done."""
+    """One transaction for the batch; every job ends with its result or its error."""
     fd = _writer_lock_file(path)
     locked = False
     try:
@@ -297,8 +316,6 @@ def _run_batch(conn: sqlite3.Connection, path: str, batch: list[_Job], deadline:
     finally:
         if locked:
             fcntl.flock(fd, fcntl.LOCK_UN)
-        for job in batch:
-            job.done.set()
 
 
 def _run_job(conn: sqlite3.Connection, job: _Job, alone: bool) -> None:
