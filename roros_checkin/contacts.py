@@ -189,52 +189,73 @@ class ContactResult:
 
 def find_contacts(case_stays: Iterable[Stay], candidates: Iterable[Stay], min_overlap_minutes: int,
                   case_phones: Iterable[str] = ()) -> ContactResult:
-    """Group the candidates that overlap a case stay long enough into people to call.
+    """Group the candidates that overlap a case stay long enough into people to call; the people
+    whose every overlap is shorter are in `short`.
 
     A candidate is compared with every case stay at its venue. Visits of the case itself
     (same visit, the same person, or a searched phone of the case) are never contacts; someone
     else who gave the case's phone (a family member found by a search on the case's name) is.
     A person is a name with a phone number: each appears once, under the case stay of their
-    longest overlap, with all their overlaps, longest first.
+    longest overlap, with all their overlaps of at least the minimum, longest first.
     """
     case_stays = sorted(case_stays, key=lambda stay: (stay.arrived_at, stay.visit_id))
+    found = _overlaps(case_stays, candidates, case_phones)
+    minimum = min_overlap_minutes * 60
+    result = _grouped(case_stays, [(key, overlap) for key, overlap in found if overlap.seconds >= minimum])
+    long_enough = {person.key for person in result.people}
+    result.short = _grouped(case_stays, [(key, overlap) for key, overlap in found
+                                         if key not in long_enough]).people
+    return result
+
+
+def _overlaps(case_stays: list[Stay], candidates: Iterable[Stay],
+              case_phones: Iterable[str]) -> list[tuple[tuple[str, str], Overlap]]:
+    """Every (person key, overlap) of a candidate with a case stay at its venue, each pair once.
+
+    The one pass over the candidates: the case stays are looked up by venue, so a name search's
+    many stays at many venues cost each candidate only the stays at its own venue
+    (benchmarks/README.md, goal 5).
+    """
     own_ids = {stay.visit_id for stay in case_stays}
     own_phones = set(case_phones)
     own_people = {person_key(stay.name, stay.phone) for stay in case_stays if stay.phone}
-    minimum = min_overlap_minutes * 60
-    people: dict[tuple[str, str], Person] = {}
+    at_venue: dict[int, list[Stay]] = {}
+    for stay in case_stays:
+        at_venue.setdefault(stay.venue_id, []).append(stay)
     seen: set[tuple[int, int]] = set()
-    contacts_per_stay: dict[int, set[tuple[str, str]]] = {stay.visit_id: set() for stay in case_stays}
+    found = []
     for contact in candidates:
-        key = person_key(contact.name, contact.phone)
-        if contact.visit_id in own_ids or contact.phone in own_phones or key in own_people:
+        stays = at_venue.get(contact.venue_id)
+        if not stays or contact.visit_id in own_ids or contact.phone in own_phones:
             continue
-        for case_stay in case_stays:
-            if contact.venue_id != case_stay.venue_id or (case_stay.visit_id, contact.visit_id) in seen:
-                continue
-            seconds = overlap_seconds(case_stay.arrived_at, case_stay.ends_at,
-                                      contact.arrived_at, contact.ends_at)
-            if seconds >= minimum and seconds > 0:
+        key = person_key(contact.name, contact.phone)
+        if key in own_people:
+            continue
+        for case_stay in stays:
+            seconds = overlap_seconds(case_stay.arrived_at, case_stay.ends_at, contact.arrived_at, contact.ends_at)
+            if seconds > 0 and (case_stay.visit_id, contact.visit_id) not in seen:
                 seen.add((case_stay.visit_id, contact.visit_id))
-                contacts_per_stay[case_stay.visit_id].add(key)
-                people.setdefault(key, Person(contact.phone)).overlaps.append(
-                    Overlap(case_stay, contact, seconds))
+                found.append((key, Overlap(case_stay, contact, seconds)))
+    return found
+
+
+def _grouped(case_stays: list[Stay], overlaps: list[tuple[tuple[str, str], Overlap]]) -> ContactResult:
+    """The overlaps as people (each under the case stay of their longest one) and per case stay."""
+    people: dict[tuple[str, str], Person] = {}
+    contacts_per_stay: dict[int, set[tuple[str, str]]] = {stay.visit_id: set() for stay in case_stays}
+    for key, overlap in overlaps:
+        contacts_per_stay[overlap.case_stay.visit_id].add(key)
+        people.setdefault(key, Person(overlap.contact.phone)).overlaps.append(overlap)
     for person in people.values():
         person.overlaps.sort(key=lambda overlap: (-overlap.seconds, overlap.contact.arrived_at))
     ordered = sorted(people.values(), key=lambda person: (-person.best.seconds, -person.total_minutes,
                                                           person.best.contact.arrived_at, person.key))
-    results = []
-    for stay in case_stays:
-        placed = [person for person in ordered if person.best.case_stay.visit_id == stay.visit_id]
-        results.append(CaseStayResult(stay, placed, len(contacts_per_stay[stay.visit_id])))
+    placed: dict[int, list[Person]] = {stay.visit_id: [] for stay in case_stays}
+    for person in ordered:
+        placed[person.best.case_stay.visit_id].append(person)
+    results = [CaseStayResult(stay, placed[stay.visit_id], len(contacts_per_stay[stay.visit_id]))
+               for stay in case_stays]
     return ContactResult(results, ordered)
-
-
-def short_contacts(case_stays: list[Stay], candidates: list[Stay], min_overlap_minutes: int,
-                   case_phones: Iterable[str] = ()) -> list[Person]:
-    """People who overlapped a case stay, but never by MIN_OVERLAP_MINUTES: for the tracer to judge."""
-    everyone = find_contacts(case_stays, candidates, 0, case_phones).people
-    return [person for person in everyone if person.best.seconds < min_overlap_minutes * 60]
 
 
 def window_stay(venue_id: int, venue_slug: str, venue_name: str, start: int, end: int) -> Stay:
@@ -286,9 +307,7 @@ def case_contacts(conn: sqlite3.Connection, rules: Rules, now: int, window_from:
         rows = queries.visits_at_venue(conn, stay.venue_id, max(not_before, stay.arrived_at - LONGEST_STAY),
                                        stay.ends_at, stay.arrived_at, stay_seconds)
         candidates.extend(stay_from_row(row, rules.default_stay_minutes) for row in rows)
-    result = find_contacts(case_stays, candidates, rules.min_overlap_minutes, [phone] if phone else [])
-    result.short = short_contacts(case_stays, candidates, rules.min_overlap_minutes, [phone] if phone else [])
-    return result
+    return find_contacts(case_stays, candidates, rules.min_overlap_minutes, [phone] if phone else [])
 
 
 def venue_contacts(conn: sqlite3.Connection, rules: Rules, now: int, venue: Mapping[str, Any],
@@ -304,6 +323,4 @@ def venue_contacts(conn: sqlite3.Connection, rules: Rules, now: int, venue: Mapp
                                    rules.default_stay_minutes * 60)
     candidates = [stay_from_row(row, rules.default_stay_minutes) for row in rows]
     minimum = min(rules.min_overlap_minutes, max(1, (window_to - window_from) // 60))
-    result = find_contacts([window], candidates, minimum)
-    result.short = short_contacts([window], candidates, minimum)
-    return result
+    return find_contacts([window], candidates, minimum)
