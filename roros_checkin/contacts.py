@@ -202,7 +202,7 @@ def find_contacts(case_stays: Iterable[Stay], candidates: Iterable[Stay], min_ov
     found = _overlaps(case_stays, candidates, case_phones)
     minimum = min_overlap_minutes * 60
     result = _grouped(case_stays, [(key, overlap) for key, overlap in found if overlap.seconds >= minimum])
-    long_enough = {person.key for person in result.people}
+    long_enough = {key for key, overlap in found if overlap.seconds >= minimum}
     result.short = _grouped(case_stays, [(key, overlap) for key, overlap in found
                                          if key not in long_enough]).people
     return result
@@ -248,8 +248,9 @@ def _grouped(case_stays: list[Stay], overlaps: list[tuple[tuple[str, str], Overl
         people.setdefault(key, Person(overlap.contact.phone)).overlaps.append(overlap)
     for person in people.values():
         person.overlaps.sort(key=lambda overlap: (-overlap.seconds, overlap.contact.arrived_at))
-    ordered = sorted(people.values(), key=lambda person: (-person.best.seconds, -person.total_minutes,
-                                                          person.best.contact.arrived_at, person.key))
+    # The dict's key is the person's key (Person.key folds the name again on every call).
+    ordered = [people[key] for key in sorted(people, key=lambda key: (
+        -people[key].best.seconds, -people[key].total_minutes, people[key].best.contact.arrived_at, key))]
     placed: dict[int, list[Person]] = {stay.visit_id: [] for stay in case_stays}
     for person in ordered:
         placed[person.best.case_stay.visit_id].append(person)

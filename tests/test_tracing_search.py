@@ -165,6 +165,9 @@ def test_query_plans_use_the_indexes(conn, venue):
     queries.case_visits_by_name(Recorder("name"), "kari", 0, 0, 1, 10800)
     assert "USING INDEX visits_phone_arrived (phone=? AND arrived_at>? AND arrived_at<?)" in plan(*sql["phone"])
     assert "USING INDEX visits_venue_arrived (venue_id=? AND arrived_at>? AND arrived_at<?)" in plan(*sql["venue"])
+    # The stay's end is tested on the index entry (left_at is in it), before the row is read.
+    assert [row["name"] for row in conn.execute("PRAGMA index_info(visits_venue_arrived)")] == [
+        "venue_id", "arrived_at", "left_at"]
     # Both halves of the name search (with a name key, and visits stored before keys existed) use its index.
     assert plan(*sql["name"]).count("USING INDEX visits_name_key_arrived (name_key=? AND arrived_at>? AND "
                                     "arrived_at<?)") == 2
