@@ -230,7 +230,7 @@ class _Job:
 
 # Under _queue_lock: per writer lock path, the works waiting and whether a leader is running.
 # A follower waits on the condition, never on the writer lock: a work that is done must not wait
-# behind the next group's fsync to hear so (that halved the POSTs answered per second).
+# behind the next group's transaction and fsync to hear so.
 _queue_lock = threading.Condition()
 _queues: dict[str, list[_Job]] = {}
 _leading: set[str] = set()
