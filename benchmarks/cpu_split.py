@@ -53,6 +53,7 @@ def serve(port: int, out_path: str) -> None:
     from roros_checkin import create_app, db, logs
 
     logs.configure(logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth" under load, as app.py
     app = create_app()
     app_module.prepare(app, True)
     totals: dict[str, float] = collections.defaultdict(float)
@@ -177,7 +178,9 @@ def report(data: dict, script: str) -> dict:
     print(f"| outside them (waitress: reading, parsing, writing, its main loop, thread switches) | | "
           f"{process - in_requests:.0f} |")
     print(f"| **the server process** | | **{process:.0f}** |")
-    return {"checkins": checkins, "per_checkin_us": per, "process_us": process, "in_requests_us": in_requests}
+    calls = {label: counts[label] / checkins for label in counts}
+    return {"checkins": checkins, "per_checkin_us": per, "calls_per_checkin": calls, "process_us": process,
+            "in_requests_us": in_requests}
 
 
 def main(argv: list[str] | None = None) -> dict | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import checkin_cost, contention, load, scale, speedups, writers
+from benchmarks import checkin_cost, contention, cpu_split, load, scale, speedups, writers
 
 pytestmark = pytest.mark.slow
 
@@ -85,3 +85,16 @@ def test_speedups_benchmark_measures_each_speedup_on_and_off():
     result = speedups.main(["--checkins", "5", "--rounds", "1"])
     assert set(result["gain_percent"]) == {"pages"}
     assert all(value > 0 for value in result["checkin_us"].values())
+
+
+def test_cpu_split_adds_up_a_check_in_s_cpu_in_the_real_server(capsys):
+    result = cpu_split.main(["--duration", "1", "--warmup", "0"])
+    per = result["per_checkin_us"]
+    assert result["checkins"] > 0
+    for part in ("request POST /v/", "request GET /v/", "request GET /r/", "step record_visit", "sql COMMIT"):
+        assert per[part] > 0, part
+    # One INSERT per check-in (a few requests are in flight when counting starts), at most one COMMIT each.
+    calls = result["calls_per_checkin"]
+    assert 0.9 < calls["sql INSERT INTO"] < 1.1 and 0 < calls["sql COMMIT"] <= calls["sql INSERT INTO"]
+    assert result["process_us"] >= result["in_requests_us"] > 0
+    assert "outside them" in capsys.readouterr().out
