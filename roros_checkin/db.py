@@ -177,10 +177,15 @@ def _begin_immediate(conn: sqlite3.Connection, deadline: float) -> None:
 
 
 @contextmanager
-def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT: take the write lock up front, so a busy database waits, not fails."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    if not _process_writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+def write_transaction(conn: sqlite3.Connection, deadline: float | None = None) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT: take the write lock up front, so a busy database waits, not fails.
+
+    It waits for the locks until `deadline` (time.monotonic()), by default the busy timeout from now;
+    a caller that queued already (grouped_write) passes its own, so nobody waits twice.
+    """
+    if deadline is None:
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    if not _process_writer.acquire(timeout=max(0.0, deadline - time.monotonic())):
         raise _busy("another thread of this process kept writing")
     try:
         fd = _writer_lock_file(getattr(conn, "writer_lock_path", None))
@@ -267,14 +272,17 @@ def grouped_write(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection],
                 queued.taken = True
     if not job.done:
         try:
-            if _process_writer.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                try:
-                    _run_batch(conn, path, batch, deadline)
-                finally:
-                    _process_writer.release()
-            else:
+            with write_transaction(conn, deadline):
                 for queued in batch:
-                    queued.error = _busy("another thread of this process kept writing")
+                    _run_job(conn, queued)
+        except BaseException as error:
+            # Not committed (the locks, BEGIN, a broken transaction or COMMIT failed): nothing of the
+            # group is stored, and each caller hears so, with this error unless it raised its own.
+            for queued in batch:
+                if queued.error is None:
+                    queued.error = error
+            if not isinstance(error, Exception):
+                raise
         finally:
             with _queue_lock:
                 for queued in batch:
@@ -286,56 +294,19 @@ def grouped_write(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection],
     return job.result
 
 
-def _run_batch(conn: sqlite3.Connection, path: str, batch: list[_Job], deadline: float) -> None:
-    """One transaction for the batch; every job ends with its result or its error."""
-    fd = _writer_lock_file(path)
-    locked = False
-    try:
-        if fd is not None:
-            if not _lock_until(fd, deadline):
-                raise _busy("another process kept writing")
-            locked = True
-        _begin_immediate(conn, deadline)
-        try:
-            for job in batch:
-                _run_job(conn, job, alone=len(batch) == 1)
-            if conn.in_transaction:  # not when the one job failed and was rolled back
-                conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-    except BaseException as error:
-        # Not committed (the lock, BEGIN, a broken transaction or COMMIT failed): nothing of the
-        # batch is stored, and every job says so, with this error unless it raised its own.
-        for job in batch:
-            if job.error is None:
-                job.error = error
-        if not isinstance(error, Exception):
-            raise
-    finally:
-        if locked:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def _run_job(conn: sqlite3.Connection, job: _Job, alone: bool) -> None:
-    """Run one job in the open transaction, in a SAVEPOINT unless it is alone (then a failure rolls
-    the transaction back). Its exception is kept on the job; one that broke the transaction itself
-    (SQLite rolled it back, e.g. SQLITE_FULL) is raised: then nothing of the batch is stored."""
-    if not alone:
-        conn.execute("SAVEPOINT job")
+def _run_job(conn: sqlite3.Connection, job: _Job) -> None:
+    """Run one job in the open transaction, in its own SAVEPOINT. Its exception is kept on the job and
+    its changes undone; one that broke the transaction itself (SQLite rolled it back, e.g. on
+    SQLITE_FULL) is raised, and then nothing of the group is stored."""
+    conn.execute("SAVEPOINT job")
     try:
         job.result = job.work(conn)
     except Exception as error:
         if not conn.in_transaction:
             raise
         job.error = error
-        if alone:
-            conn.execute("ROLLBACK")
-            return
         conn.execute("ROLLBACK TO job")
-    if not alone:
-        conn.execute("RELEASE job")
+    conn.execute("RELEASE job")
 
 
 def cannot_write(conn: sqlite3.Connection, wait_seconds: float) -> str | None:
