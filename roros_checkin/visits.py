@@ -40,7 +40,7 @@ class Recorded:
 
 
 # A receipt token is "<idempotency key>.<MAC>": the visit is found by its key, which is stored and
-# indexed anyway, so a visit stores no receipt hash (with one: 339 bytes a visit, without: about 190,
+# indexed anyway, so a visit stores no receipt hash (with one: 361 bytes a visit, without: 236;
 # benchmarks/README.md, goal 6). The key is no secret from the guest (it is in the form, and the form
 # sent again leads to this receipt), the MAC is: a token cannot be made without SECRET_KEY.
 RECEIPT_MAC_BYTES = 12
