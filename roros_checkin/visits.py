@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -44,9 +45,11 @@ class Recorded:
 # benchmarks/README.md, goal 6). The key is no secret from the guest (it is in the form, and the form
 # sent again leads to this receipt), the MAC is: a token cannot be made without SECRET_KEY.
 RECEIPT_MAC_BYTES = 12
+# The key as forms.py accepts it, a dot, and 12 bytes of MAC in URL-safe base64 (16 characters).
+TOKEN = re.compile(rf"({IDEMPOTENCY_KEY.pattern})\.([A-Za-z0-9_-]{{16}})")
 # Visits stored before (until they expire, RETENTION_DAYS after the change) have a token without the
 # key, found by its hash in receipt_hash: 24 characters of URL-safe base64.
-LEGACY_TOKEN_LENGTH = 24
+LEGACY_TOKEN = re.compile(r"[A-Za-z0-9_-]{24}")
 
 
 def _mac(idempotency_key: str) -> str:
@@ -62,10 +65,10 @@ def receipt_token(idempotency_key: str) -> str:
 
 def receipt_key(token: str) -> str | None:
     """The idempotency key a token was made for, or None when its MAC is not ours."""
-    key, dot, mac = token.rpartition(".")
-    if not dot or not IDEMPOTENCY_KEY.fullmatch(key) or not hmac.compare_digest(mac, _mac(key)):
+    match = TOKEN.fullmatch(token)
+    if match is None or not hmac.compare_digest(match.group(2), _mac(match.group(1))):
         return None
-    return key
+    return match.group(1)
 
 
 def legacy_receipt_hash(token: str) -> str:
@@ -136,11 +139,10 @@ def _check_phone_venues(conn: sqlite3.Connection, visit: queries.NewVisit, now: 
 
 
 def find_receipt(conn: sqlite3.Connection, token: str, now: int) -> sqlite3.Row | None:
-    """The visit behind a receipt token, unless it is past the retention."""
+    """The visit behind a receipt token, unless it is past the retention; None for anything that is
+    not a token of ours (wrong shape or MAC), before the database is asked."""
     not_before = retention.visits_not_before(current_app.config, now)
-    if "." not in token:
-        if len(token) != LEGACY_TOKEN_LENGTH:
-            return None
+    if LEGACY_TOKEN.fullmatch(token):
         return queries.receipt_by_hash(conn, legacy_receipt_hash(token), not_before)
     key = receipt_key(token)
     return None if key is None else queries.receipt_by_key(conn, key, not_before)

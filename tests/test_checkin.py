@@ -60,6 +60,8 @@ def test_receipt_token_is_unguessable(client, venue):
     assert client.get("/r/" + key).status_code == 404  # the key alone (it is in the form) is no receipt
     other_key = ("B" if key[0] != "B" else "C") + key[1:]
     assert client.get(f"/r/{other_key}.{mac}").status_code == 404
+    for odd in (f"{key}.{mac[:-1]}é", f"{key}..{mac}", f"{key}.{mac}.{mac}", "é" * 24):
+        assert client.get("/r/" + odd).status_code == 404, odd
 
 
 def test_receipt_token_carries_the_key_and_the_visit_stores_no_receipt_hash(client, venue, conn):
