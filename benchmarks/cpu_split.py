@@ -130,7 +130,7 @@ def serve(port: int, out_path: str) -> None:
 
 
 def run(script: str, duration: float, warmup: float) -> dict:
-    from load import free_port, pinned, server_environ
+    from load import free_port, pinned, server_environ, wait_until_up
 
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="roros-cpu-split-") as folder:
@@ -139,7 +139,6 @@ def run(script: str, duration: float, warmup: float) -> dict:
         server = subprocess.Popen(pinned(0, [sys.executable, str(Path(__file__).resolve()), "serve", str(port),
                                              str(out)]), cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
         try:
-            from load import wait_until_up
             wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
             wrk_env = {**os.environ, "CHECKIN_PATH": "/v/demo-kafe", "POST_PATH": "/v/demo-kafe",
                        "FORM_PATH": "/v/demo-kafe", "ADDRS": f"127.0.0.1:{port}"}

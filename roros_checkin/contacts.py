@@ -201,8 +201,9 @@ def find_contacts(case_stays: Iterable[Stay], candidates: Iterable[Stay], min_ov
     case_stays = sorted(case_stays, key=lambda stay: (stay.arrived_at, stay.visit_id))
     found = _overlaps(case_stays, candidates, case_phones)
     minimum = min_overlap_minutes * 60
-    result = _grouped(case_stays, [(key, overlap) for key, overlap in found if overlap.seconds >= minimum])
-    long_enough = {key for key, overlap in found if overlap.seconds >= minimum}
+    long = [(key, overlap) for key, overlap in found if overlap.seconds >= minimum]
+    result = _grouped(case_stays, long)
+    long_enough = {key for key, _overlap in long}
     result.short = _grouped(case_stays, [(key, overlap) for key, overlap in found
                                          if key not in long_enough]).people
     return result
